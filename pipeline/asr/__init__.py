@@ -1,0 +1,44 @@
+"""Speech recognition: one protocol, two engines.
+
+``faster`` (faster-whisper on CTranslate2, int8 on CPU) is the default; ``openai``
+(openai-whisper on torch, an optional extra) is the reference it is checked against.
+Both take 16 kHz mono float32 audio and return the same Transcript record.
+"""
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..errors import ModelError
+from ..records import DecodeOptions, Transcript
+
+ENGINES = ("faster", "openai")
+COMPUTE_TYPES = ("int8", "float32")
+
+Progress = Callable[[float], None]  # called with seconds of audio done
+
+
+class Engine(Protocol):
+    name: str  # "faster-whisper" or "openai-whisper"
+    model: str  # registry name or path
+
+    def transcribe(
+        self, audio: np.ndarray, options: DecodeOptions, *, source: str = "", progress: Progress | None = None
+    ) -> Transcript: ...
+
+
+def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = "int8", threads: int = 0) -> Engine:
+    """Load a model once; the engine then transcribes any number of files."""
+    from ..weights import resolve
+
+    resolved = resolve(model)
+    if engine == "faster":
+        from .faster import FasterWhisperEngine
+
+        return FasterWhisperEngine(resolved, compute_type=compute_type, threads=threads)
+    if engine == "openai":
+        from .reference import OpenAIWhisperEngine
+
+        return OpenAIWhisperEngine(resolved, threads=threads)
+    raise ModelError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")

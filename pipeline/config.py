@@ -1,0 +1,84 @@
+"""One settings object, from defaults, a TOML file and ``DICTATION_*`` environment variables.
+
+Order (later wins): built-in defaults, the config file (``--config``, else
+``$DICTATION_CONFIG``, else ``~/.config/dictation/config.toml`` when it exists), then
+environment variables, then command-line options.
+
+Example config file::
+
+    inbox = "/srv/dictation/inbox"
+    outbox = "/srv/dictation/outbox"
+    engine = "faster"          # or "openai" (reference, needs the [reference] extra)
+    model = "base"             # or "tiny.en", or a local model path
+    compute_type = "int8"      # or "float32"
+    low_confidence = 0.5       # words heard with less probability are highlighted
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+USER_CONFIG = Path.home() / ".config" / "dictation" / "config.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    inbox: Path = REPO / "inbox"
+    outbox: Path = REPO / "outbox"
+    engine: str = "faster"
+    model: str | None = None  # None: the registry's default
+    compute_type: str = "int8"
+    threads: int = 0  # 0: let the engine use every core
+    low_confidence: float = 0.5
+    paragraph_pause: float = 2.0  # seconds of silence that start a new paragraph
+    template: Path | None = None  # None: the packaged letter.docx
+    settle_seconds: float = 2.0  # a file is complete once unchanged this long
+    rescan_seconds: float = 30.0  # full inbox rescan, for events a network share misses
+
+    def replace(self, **changes: Any) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if "Path" in kind:
+            return Path(value).expanduser() if value not in (None, "") else None
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("int"):
+            return int(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name!r} has a bad value {value!r}", f"give a {kind} in {source}")
+
+
+def load(config: Path | None = None) -> Settings:
+    values: dict[str, Any] = {}
+    path = config or (Path(os.environ["DICTATION_CONFIG"]) if os.environ.get("DICTATION_CONFIG") else None)
+    if path is None and USER_CONFIG.is_file():
+        path = USER_CONFIG
+    known = {f.name for f in fields(Settings)}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("the config file does not exist", "check the path given with --config", str(path))
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"the config file is not valid TOML: {err}", "fix the line named above", str(path))
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}",
+                              f"use only: {', '.join(sorted(known))}", str(path))
+        values.update({k: _coerce(k, v, str(path)) for k, v in data.items()})
+    for name in known:
+        env = os.environ.get(f"DICTATION_{name.upper()}")
+        if env is not None:
+            values[name] = _coerce(name, env, f"the environment variable DICTATION_{name.upper()}")
+    return Settings(**values)

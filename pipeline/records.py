@@ -1,0 +1,125 @@
+"""The typed records that flow between stages.
+
+Every stage takes and returns these frozen dataclasses, so a stage can be tested, cached
+or moved to another machine on its own. ``to_dict``/``from_dict`` give the JSON form that
+is saved beside every draft.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How Whisper decodes. The defaults are the safe ones for dictation."""
+
+    language: str | None = "en"
+    beam_size: int = 5
+    # Each window is decoded on its own: conditioning on earlier text lets one
+    # mis-heard phrase, or a hallucinated loop, spread through the rest of the letter.
+    condition_on_previous_text: bool = False
+    # Temperature fallback: a window whose text is too repetitive (compression ratio)
+    # or too unlikely (mean log-probability) is decoded again at a higher temperature.
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: float | None = 2.4
+    log_prob_threshold: float | None = -1.0
+    # Both engines would silently *skip* a window whose no-speech probability is high;
+    # we never drop speech, so the engines get None and guards.py flags it instead.
+    no_speech_threshold: float | None = None
+    vad_filter: bool = True
+    word_timestamps: bool = True
+    initial_prompt: str | None = None
+    # Guards that flag a segment for the secretary (guards.py); they never change text.
+    flag_no_speech_prob: float = 0.6
+    flag_repeats: int = 4  # the same 1-4 word phrase this many times in a row
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["temperatures"] = list(self.temperatures)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DecodeOptions":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "temperatures" in values:
+            values["temperatures"] = tuple(values["temperatures"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as Whisper emits it, usually with a leading space
+    start: float  # seconds from the start of the audio
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    avg_logprob: float = 0.0
+    compression_ratio: float = 0.0
+    no_speech_prob: float = 0.0
+    temperature: float = 0.0
+    # Reasons this segment may not be real speech (see guards.py); the text is kept.
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    source: str  # file name of the input (no directory: paths can name patients)
+    language: str
+    duration: float  # seconds of audio decoded
+    engine: str
+    model: str
+    settings: dict[str, Any]
+    segments: tuple[Segment, ...] = field(default_factory=tuple)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+        segments = tuple(
+            Segment(
+                **{k: v for k, v in s.items() if k not in ("words", "flags")},
+                words=tuple(Word(**w) for w in s.get("words", ())),
+                flags=tuple(s.get("flags", ())),
+            )
+            for s in data.get("segments", ())
+        )
+        return cls(
+            source=data["source"],
+            language=data["language"],
+            duration=data["duration"],
+            engine=data["engine"],
+            model=data["model"],
+            settings=data.get("settings", {}),
+            segments=segments,
+        )
+
+
+@dataclass(frozen=True)
+class LetterInfo:
+    """What the letter header needs. Fields not known yet stay None."""
+
+    job_id: str
+    source: str
+    dictated_on: str  # ISO date
+    author: str | None = None
+    patient: str | None = None
+    letter_type: str = "Letter"
