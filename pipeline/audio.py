@@ -5,6 +5,7 @@ AudioError that names the file, the problem and what to do.
 """
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import av
@@ -44,13 +45,14 @@ def decode(path: str | Path) -> np.ndarray:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as err:
-        raise _fail(path, f"this is not an audio file PyAV can read ({err.strerror or type(err).__name__})",
+        raise _fail(path, "the file cannot be read as audio: it is not a recording, or it is damaged or incomplete "
+                    f"({err.strerror or type(err).__name__})",
                     "check that it is a dictation (wav, mp3, m4a, ogg, opus, flac, webm or dss); " + _RECORDER_FIX)
     with container:
         if not container.streams.audio:
             raise _fail(path, "the file has no audio stream", "drop the audio recording, not a video or document")
         stream = container.streams.audio[0]
-        declared = _declared_seconds(container, stream)
+        declared = _wav_declared_seconds(path) or _declared_seconds(container, stream)
         samples = _decode_stream(path, container, stream)
     if samples.size == 0:
         raise _fail(path, "the file contains no audio samples (it may be truncated)")
@@ -61,6 +63,25 @@ def decode(path: str | Path) -> np.ndarray:
         raise _fail(path, f"the recording is silent ({seconds:.1f} s with no sound)",
                     "check the microphone and record the dictation again")
     return samples
+
+
+def _wav_declared_seconds(path: Path) -> float | None:
+    """Length the RIFF header promises. FFmpeg clamps a WAV's duration to the bytes present,
+    so a copy cut short would otherwise look complete."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, byte_rate = 12, None
+    while pos + 8 <= len(head):
+        chunk, size = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if chunk == b"fmt ":
+            byte_rate = struct.unpack_from("<I", head, pos + 16)[0]
+        elif chunk == b"data":
+            # 0 and 0xFFFFFFFF mean "unknown length" (a recording streamed to disk).
+            return size / byte_rate if byte_rate and size not in (0, 0xFFFFFFFF) else None
+        pos += 8 + size + (size & 1)
+    return None
 
 
 def _declared_seconds(container, stream) -> float | None:

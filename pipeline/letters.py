@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from importlib import resources
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from docxtpl import DocxTemplate, RichText
@@ -24,14 +25,23 @@ def default_template() -> Path:
     return Path(str(resources.files("pipeline") / "templates" / "letter.docx"))
 
 
-def paragraphs(words: list[Word], low_confidence: float, pause: float) -> list[RichText]:
+class DraftText(RichText):
+    """docxtpl's RichText ``highlight=`` writes cell shading, which Word does not show as a
+    highlight and a secretary cannot clear with the highlighter; write a real <w:highlight>."""
+
+    def add_highlighted(self, text: str) -> None:
+        self.xml += (f'<w:r><w:rPr><w:highlight w:val="{HIGHLIGHT}"/></w:rPr>'
+                     f'<w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r>')
+
+
+def paragraphs(words: list[Word], low_confidence: float, pause: float) -> list[DraftText]:
     """Group words into paragraphs at long pauses; highlight the doubtful ones."""
-    result: list[RichText] = []
-    current: RichText | None = None
+    result: list[DraftText] = []
+    current: DraftText | None = None
     previous_end = None
     for word in words:
         if current is None or (previous_end is not None and word.start - previous_end >= pause):
-            current = RichText()
+            current = DraftText()
             result.append(current)
             text = word.text.lstrip()
         else:
@@ -40,7 +50,7 @@ def paragraphs(words: list[Word], low_confidence: float, pause: float) -> list[R
             lead = text[: len(text) - len(text.lstrip())]
             if lead:
                 current.add(lead)
-            current.add(text.lstrip(), highlight=HIGHLIGHT)
+            current.add_highlighted(text.lstrip())
         else:
             current.add(text)
         previous_end = word.end
