@@ -1,0 +1,183 @@
+"""Speed and accuracy of recognition, as ratios against anchors run in the same process.
+
+    python bench/asr.py                     # the whole dev set, 3 interleaved runs
+    python bench/asr.py --limit 3 --runs 1  # a quick look
+    python bench/asr.py --wer               # int8 vs float32 WER on the dev set
+
+For each file and run, in turn: bare faster-whisper called directly with our settings;
+our pipeline on the faster engine (decode, transcribe, guards, draft letter); bare
+openai-whisper; our openai engine; faster-whisper's BatchedInferencePipeline. Models are
+loaded once. Prints audio seconds, wall seconds and real-time factor (wall / audio) per
+configuration, then the ratios pipeline/bare per engine and faster/openai, each the
+median over the runs.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from pipeline.asr import load_engine  # noqa: E402
+from pipeline.asr.faster import decode_kwargs as faster_kwargs  # noqa: E402
+from pipeline.asr.reference import decode_kwargs as openai_kwargs  # noqa: E402
+from pipeline.config import Settings  # noqa: E402
+from pipeline.process import draft_bytes, letter_info, transcribe_file  # noqa: E402
+from pipeline.records import DecodeOptions  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "dictations"
+
+
+def load_manifest(limit: int | None) -> list[dict]:
+    if not DATA.exists():
+        sys.exit(f"{DATA} is absent: the benchmark needs the shared dev dictations")
+    entries = [json.loads(line) for line in (DATA / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    return entries[:limit] if limit else entries
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def speed(args) -> None:
+    from faster_whisper import BatchedInferencePipeline
+    from faster_whisper.audio import decode_audio
+
+    entries = load_manifest(args.limit)
+    options = DecodeOptions()
+    settings = Settings()
+    fast = load_engine("faster", args.model, args.compute_type)
+    configs = {}
+
+    def bare_faster(path):
+        segments, _ = fast._whisper.transcribe(str(path), **faster_kwargs(options))
+        return " ".join(s.text.strip() for s in segments)
+
+    def pipeline_run(engine):
+        def run(path):
+            t = transcribe_file(path, engine, options)
+            now = dt.datetime.now()
+            draft_bytes(t, letter_info(t, "bench", path.name, now), settings)
+            return t.text
+        return run
+
+    configs["bare faster-whisper"] = bare_faster
+    configs["pipeline faster"] = pipeline_run(fast)
+    if "openai" in args.engines.split(","):
+        import whisper
+
+        ref = load_engine("openai", args.model)
+
+        def bare_openai(path):
+            # openai-whisper's own loader shells out to ffmpeg, which a clinic PC lacks;
+            # faster-whisper's PyAV decoder stands in, as a bare user would do.
+            audio = decode_audio(str(path))
+            return whisper.transcribe(ref._whisper, audio, fp16=False, **openai_kwargs(options))["text"]
+
+        configs["bare openai-whisper"] = bare_openai
+        configs["pipeline openai"] = pipeline_run(ref)
+    if args.batched:
+        batched = BatchedInferencePipeline(fast._whisper)
+
+        def bare_batched(path):
+            kwargs = faster_kwargs(options) | {"batch_size": args.batch_size}
+            kwargs.pop("vad_filter")  # the batched pipeline always splits on voice activity
+            kwargs.pop("condition_on_previous_text")
+            segments, _ = batched.transcribe(str(path), **kwargs)
+            return " ".join(s.text.strip() for s in segments)
+
+        configs["faster-whisper batched"] = bare_batched
+
+    audio_s = sum(e["duration_s"] for e in entries)
+    walls = {name: [] for name in configs}
+    for run in range(args.runs):
+        totals = dict.fromkeys(configs, 0.0)
+        for entry in entries:
+            path = DATA / entry["audio"]
+            for name, fn in configs.items():  # interleaved: each file under every config in turn
+                start = time.perf_counter()
+                fn(path)
+                totals[name] += time.perf_counter() - start
+        for name, wall in totals.items():
+            walls[name].append(wall)
+        print(f"run {run + 1}: " + ", ".join(f"{n} {w:.1f}s" for n, w in totals.items()), flush=True)
+
+    print(f"\nmachine: {machine()}")
+    print(f"model {args.model}, compute type {args.compute_type} (faster), beam {options.beam_size}; "
+          f"{len(entries)} files, {audio_s:.1f} s of audio; median of {args.runs} interleaved runs\n")
+    print(f"{'configuration':28s} {'audio s':>8s} {'wall s':>8s} {'RTF':>7s} {'x real time':>12s}")
+    for name, ws in walls.items():
+        wall = statistics.median(ws)
+        print(f"{name:28s} {audio_s:8.1f} {wall:8.1f} {wall / audio_s:7.3f} {audio_s / wall:12.1f}")
+
+    def ratio(a, b):
+        return statistics.median(x / y for x, y in zip(walls[a], walls[b]))
+
+    print()
+    print(f"pipeline/bare, faster engine: {ratio('pipeline faster', 'bare faster-whisper'):.3f}  (target <= 1.02)")
+    if "pipeline openai" in configs:
+        print(f"pipeline/bare, openai engine: {ratio('pipeline openai', 'bare openai-whisper'):.3f}  (target <= 1.02)")
+        print(f"openai/faster wall time (bare): {ratio('bare openai-whisper', 'bare faster-whisper'):.2f}x")
+    if args.batched:
+        print(f"batched/sequential faster-whisper wall time: {ratio('faster-whisper batched', 'bare faster-whisper'):.3f}")
+
+
+def wer_check(args) -> None:
+    from conftest import wer
+
+    entries = load_manifest(args.limit)
+    options = DecodeOptions()
+    engines = {ct: load_engine("faster", args.model, ct) for ct in ("int8", "float32")}
+    refs, hyps = [], {ct: [] for ct in engines}
+    print(f"{'file':22s} {'int8':>7s} {'float32':>8s}")
+    for entry in entries:
+        path = DATA / entry["audio"]
+        row = []
+        for ct, engine in engines.items():
+            text = transcribe_file(path, engine, options).text
+            hyps[ct].append(text)
+            row.append(wer(entry["spoken_script"], text))
+        refs.append(entry["spoken_script"])
+        print(f"{entry['audio']:22s} {row[0]:7.2%} {row[1]:8.2%}", flush=True)
+    total = {ct: wer(" ".join(refs), " ".join(h)) for ct, h in hyps.items()}
+    print(f"{'all (pooled)':22s} {total['int8']:7.2%} {total['float32']:8.2%}")
+    gap = (total["int8"] - total["float32"]) * 100
+    print(f"int8 - float32 = {gap:+.2f} points (must be <= 1.00)  [model {args.model}, {machine()}]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="base")
+    parser.add_argument("--compute-type", default="int8")
+    parser.add_argument("--engines", default="faster,openai")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--limit", type=int, help="only the first N dictations")
+    parser.add_argument("--no-batched", dest="batched", action="store_false")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--wer", action="store_true", help="compare int8 and float32 WER instead of speed")
+    args = parser.parse_args()
+    import logging
+
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    wer_check(args) if args.wer else speed(args)
+
+
+if __name__ == "__main__":
+    main()
