@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import outbox as ob
 from .asr import COMPUTE_TYPES, ENGINES, load_engine
+from .audio import SAMPLE_RATE
 from .config import Settings, load
 from .errors import DictationError
 from .records import DecodeOptions
@@ -50,7 +51,7 @@ def _progress_bar(duration: float):
 
 def cmd_transcribe(args) -> int:
     from .audio import decode
-    from .process import draft_bytes, letter_info, new_job_id
+    from .process import draft_bytes, letter_info, new_job_id, transcribe_audio
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in FORMATS]
@@ -66,13 +67,12 @@ def cmd_transcribe(args) -> int:
         path = Path(name)
         try:
             audio = decode(path)
-            bar, update = _progress_bar(len(audio) / 16_000)
-            transcript = engine.transcribe(audio, options, source=path.name, progress=update)
-            if bar:
-                bar.close()
-            if not transcript.words:
-                raise DictationError("no speech was recognised in the recording",
-                                     "check that it is the dictation, not a blank recording", file=path.name)
+            bar, update = _progress_bar(len(audio) / SAMPLE_RATE)
+            try:
+                transcript = transcribe_audio(audio, path.name, engine, options, progress=update)
+            finally:
+                if bar:
+                    bar.close()
         except DictationError as err:
             print(f"error: {err}", file=sys.stderr)
             failures += 1
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # every file we create is readable by its owner only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import outbox as ob
 from . import preamble
 from .asr import Engine, Progress
@@ -30,15 +32,19 @@ def new_job_id(now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def transcribe_file(path: Path, engine: Engine, options: DecodeOptions, progress: Progress | None = None) -> Transcript:
-    """Decode and transcribe; a recording with no recognisable speech is an error, never an empty letter."""
-    audio = decode(path)
-    transcript = engine.transcribe(audio, options, source=path.name, progress=progress)
+def transcribe_audio(audio: np.ndarray, name: str, engine: Engine, options: DecodeOptions,
+                     progress: Progress | None = None) -> Transcript:
+    """Transcribe decoded audio; no recognisable speech is an error, never an empty letter."""
+    transcript = engine.transcribe(audio, options, source=name, progress=progress)
     if not transcript.words:
         raise AudioError("no speech was recognised in the recording",
                          "check that it is the dictation and not a blank or muted recording; record it again if so",
-                         file=path.name)
+                         file=name)
     return transcript
+
+
+def transcribe_file(path: Path, engine: Engine, options: DecodeOptions) -> Transcript:
+    return transcribe_audio(decode(path), path.name, engine, options)
 
 
 def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datetime) -> LetterInfo:
@@ -57,8 +63,7 @@ def process(work_file: Path, original_name: str, engine: Engine, settings: Setti
     so a crash before then leaves the input where intake will find it again."""
     now = dt.datetime.now()
     job_id = job_id or new_job_id(now)
-    transcript = transcribe_file(work_file, engine, options)
-    transcript = Transcript(**{**transcript.__dict__, "source": original_name})
+    transcript = transcribe_audio(decode(work_file), original_name, engine, options)
     info = letter_info(transcript, job_id, original_name, now)
     archive = ob.archive_dir(settings.outbox, info.dictated_on, job_id)
     ob.write_atomic(archive / "transcript.json", to_json(transcript))

@@ -65,7 +65,8 @@ class Watcher:
     def _stable_files(self) -> list[Path]:
         """Files whose size and mtime have not changed for the settle interval."""
         now = time.monotonic()
-        ready, present = [], set()
+        ready: list[tuple[int, Path]] = []
+        present = set()
         for entry in os.scandir(self.inbox):
             path = Path(entry.path)
             if not entry.is_file(follow_symlinks=False) or not is_candidate(path):
@@ -77,10 +78,10 @@ class Watcher:
             if seen is None or seen[:2] != key:
                 self._seen[path] = (*key, now)
             elif now - seen[2] >= self.settings.settle_seconds:
-                ready.append(path)
+                ready.append((st.st_mtime_ns, path))
         for gone in set(self._seen) - present:
             del self._seen[gone]
-        return sorted(ready, key=lambda p: p.stat().st_mtime_ns)
+        return [path for _, path in sorted(ready)]  # oldest first
 
     def _handle(self, path: Path) -> None:
         job_id = new_job_id()
@@ -135,10 +136,18 @@ class Watcher:
         try:
             last_scan = 0.0
             while not self._stop.is_set():
-                for path in self._stable_files():
+                try:
+                    ready = self._stable_files()
+                except OSError as err:  # a network share gone away: wait, then look again
+                    log.warning("cannot read the inbox (%s); retrying", type(err).__name__)
+                    ready = []
+                for path in ready:
                     if self._stop.is_set():
                         break
-                    self._handle(path)
+                    try:
+                        self._handle(path)
+                    except OSError as err:  # e.g. disk full while setting a file aside
+                        log.error("could not finish a file (%s); it is retried at the next start", type(err).__name__)
                 if until_idle and not self._seen:
                     break
                 # Wake on an event, to re-check settling files, or for the periodic rescan.
