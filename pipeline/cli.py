@@ -31,7 +31,11 @@ def _settings(args) -> Settings:
 
 
 def _engine(settings: Settings):
-    return load_engine(settings.engine, settings.model, settings.compute_type, settings.threads)
+    from .worker import default_workers
+
+    workers = settings.workers or default_workers(settings.engine)
+    threads = settings.threads or max(1, (os.cpu_count() or 1) // workers)
+    return load_engine(settings.engine, settings.model, settings.compute_type, threads, workers)
 
 
 def _progress_bar(duration: float):
@@ -107,18 +111,80 @@ def cmd_models(args) -> int:
     return 0 if ok_all else 1
 
 
-def cmd_watch(args) -> int:
-    from .watch import Watcher
+def _desk(args) -> Settings:
+    """Settings for the commands that work on one desk: inbox, outbox and job database."""
+    return _settings(args).replace(inbox=args.inbox, outbox=args.outbox, db=args.db,
+                                   settle_seconds=getattr(args, "settle", None), workers=getattr(args, "workers", None))
 
-    settings = _settings(args).replace(inbox=args.inbox, outbox=args.outbox, settle_seconds=args.settle)
-    engine = _engine(settings)
-    watcher = Watcher(settings, engine)
+
+def cmd_watch(args) -> int:
+    from .watch import Service
+
+    settings = _desk(args)
+    service = Service(settings, _engine(settings))
     try:
-        watcher.run(until_idle=args.once)
+        service.watch(polling=args.polling)
     except KeyboardInterrupt:
-        pass
-    print(f"{watcher.processed} drafted, {watcher.failed} set aside in failed/", file=sys.stderr)
-    return 1 if args.once and watcher.failed else 0
+        service.stop()
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from .watch import Service
+
+    settings = _desk(args)
+    service = Service(settings, _engine(settings))
+    try:
+        summary = service.batch(progress=not args.quiet)
+    except KeyboardInterrupt:
+        service.stop()
+        return 130
+    print(f"{summary.drafted} drafted, {summary.failed} failed (see {settings.outbox / 'failed'}), "
+          f"{summary.waiting} waiting for a retry")
+    return 1 if summary.failed or summary.waiting else 0
+
+
+def cmd_status(args) -> int:
+    import datetime as dt
+    from collections import Counter
+
+    from .store import ACTIVE, Store, default_db_path
+
+    settings = _desk(args)
+    store = Store(settings.db or default_db_path())
+    jobs = store.jobs()
+    counts = Counter(j.state for j in jobs)
+    print("  ".join(f"{state.replace('_', ' ')}: {n}" for state, n in counts.items()) or "no jobs yet")
+    queue = [j for j in jobs if j.state in ACTIVE or j.state in ("drafted", "in_review", "returned")]
+    if queue:
+        now = dt.datetime.now().astimezone()
+        print(f"\n{'job':24s} {'state':13s} {'priority':8s} {'age':>7s} {'tries':>5s}  author / type")
+        for j in queue:
+            age = now - dt.datetime.fromisoformat(j.received_at)
+            hours, rest = divmod(int(age.total_seconds()), 3600)
+            print(f"{j.id:24s} {j.state:13s} {'URGENT' if j.priority else 'routine':8s} {hours:4d}:{rest // 60:02d} "
+                  f"{j.attempts:5d}  {j.author or '-'} / {j.letter_type or '-'}")
+    waiting = [p for p in settings.inbox.iterdir() if p.is_file() and not p.name.startswith(".")] if settings.inbox.is_dir() else []
+    print(f"\n{len(waiting)} file(s) in the inbox not yet taken")
+    return 0
+
+
+def cmd_report(args) -> int:
+    import datetime as dt
+
+    from . import report
+    from .store import Store, default_db_path
+
+    settings = _desk(args)
+    day = args.day or dt.date.today().isoformat()
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        raise DictationError(f"{day!r} is not a date", "give --day as YYYY-MM-DD")
+    docx_path, csv_path = report.write(Store(settings.db or default_db_path()), settings.outbox, day)
+    print(docx_path)
+    print(csv_path)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,13 +201,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list models and whether each is installed and verified")
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("watch", help="turn dictations dropped in the inbox into draft letters")
-    p.add_argument("--inbox", type=Path)
-    p.add_argument("--outbox", type=Path)
-    p.add_argument("--settle", type=float, help="seconds a file must stay unchanged before it is taken")
-    p.add_argument("--once", action="store_true", help="process what is waiting, then exit")
-    _engine_options(p)
+    def desk(p, engine=True):
+        p.add_argument("--inbox", type=Path, help="drop folder (default: the config file's, else inbox/)")
+        p.add_argument("--outbox", type=Path, help="output folder (default: the config file's, else outbox/)")
+        p.add_argument("--db", type=Path, help="job database, on a local disk (default: your data folder)")
+        if engine:
+            p.add_argument("--settle", type=float, help="seconds a file must stay unchanged before it is taken")
+            p.add_argument("--workers", type=int, help="parallel transcriptions (default: chosen for the cores)")
+            _engine_options(p)
+        else:
+            p.add_argument("--config", type=Path, help="settings file (TOML)")
+            p.set_defaults(engine=None, model=None, compute_type=None)
+
+    p = sub.add_parser("watch", help="turn dictations dropped in the inbox into draft letters, until stopped")
+    desk(p)
+    p.add_argument("--polling", action="store_true", help="poll the folder (network shares that send no events)")
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("batch", help="process everything waiting, then exit (status 1 if anything failed)")
+    desk(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("status", help="show the queue")
+    desk(p, engine=False)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("report", help="write the day's report (.docx and .csv) into outbox/reports/")
+    desk(p, engine=False)
+    p.add_argument("--day", help="YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

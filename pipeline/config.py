@@ -38,6 +38,8 @@ class Settings:
     low_confidence: float = 0.5
     paragraph_pause: float = 2.0  # seconds of silence that start a new paragraph
     template: Path | None = None  # None: the packaged letter.docx
+    db: Path | None = None  # None: the user's data folder (store.default_db_path)
+    workers: int = 0  # 0: chosen for the engine and the machine's cores
     settle_seconds: float = 2.0  # a file is complete once unchanged this long
     rescan_seconds: float = 30.0  # full inbox rescan, for events a network share misses
 

@@ -64,13 +64,14 @@ def unique(path: Path) -> Path:
     return candidate
 
 
-def draft_path(outbox: Path, info: LetterInfo, hhmm: str) -> Path:
+def draft_path_base(outbox: Path, info: LetterInfo, hhmm: str) -> Path:
+    """The readable name a draft gets; the worker adds " (2)" and so on when it is taken."""
     name = " - ".join((info.patient or "Unknown patient", info.letter_type, info.author or "Unknown author", hhmm))
-    return unique(outbox / "drafts" / info.dictated_on / f"{safe_name(name)}.docx")
+    return outbox / "drafts" / info.dictated_on / f"{safe_name(name)}.docx"
 
 
-def archive_dir(outbox: Path, date: str, job_id: str) -> Path:
-    return ensure_dir(outbox / "archive" / date / job_id)
+def archive_path(outbox: Path, date: str, job_id: str) -> Path:
+    return outbox / "archive" / date / job_id
 
 
 def move(src: Path, dest: Path) -> Path:

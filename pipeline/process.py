@@ -1,14 +1,12 @@
-"""One dictation through every stage: audio → transcript → draft letter → outbox."""
+"""The stages one dictation goes through, as plain functions: audio → transcript → letter."""
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import outbox as ob
 from . import preamble
 from .asr import Engine, Progress
 from .audio import decode
@@ -16,15 +14,6 @@ from .config import Settings
 from .errors import AudioError
 from .letters import render_draft
 from .records import DecodeOptions, LetterInfo, Transcript
-from .writers import to_json
-
-
-@dataclass(frozen=True)
-class Result:
-    job_id: str
-    draft: Path
-    archive: Path
-    transcript: Transcript
 
 
 def new_job_id(now: dt.datetime | None = None) -> str:
@@ -55,18 +44,3 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
 def draft_bytes(transcript: Transcript, info: LetterInfo, settings: Settings) -> bytes:
     return render_draft(transcript, info, low_confidence=settings.low_confidence,
                         paragraph_pause=settings.paragraph_pause, template=settings.template)
-
-
-def process(work_file: Path, original_name: str, engine: Engine, settings: Settings,
-            options: DecodeOptions, job_id: str | None = None) -> Result:
-    """Transcribe ``work_file`` and publish the draft; the original moves to the archive last,
-    so a crash before then leaves the input where intake will find it again."""
-    now = dt.datetime.now()
-    job_id = job_id or new_job_id(now)
-    transcript = transcribe_audio(decode(work_file), original_name, engine, options)
-    info = letter_info(transcript, job_id, original_name, now)
-    archive = ob.archive_dir(settings.outbox, info.dictated_on, job_id)
-    ob.write_atomic(archive / "transcript.json", to_json(transcript))
-    draft = ob.write_atomic(ob.draft_path(settings.outbox, info, f"{now:%H.%M}"), draft_bytes(transcript, info, settings))
-    ob.move(work_file, archive / original_name)
-    return Result(job_id, draft, archive, transcript)

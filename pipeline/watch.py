@@ -1,39 +1,31 @@
-"""The hot folder (v1): watch the inbox, process each complete file once, keep going.
+"""The running service: intake plus workers, as a hot folder (`watch`) or one pass (`batch`).
 
 watchdog reports new files; a full rescan at start-up and every ``rescan_seconds``
-catches what events miss (network shares, slow copies). A file is taken only once its
-size and modification time have held still for ``settle_seconds``, and is claimed by an
-atomic rename into ``inbox/.work/`` before anything reads it.
+catches what events miss (network shares, slow copies); a polling observer serves
+network folders where native events never arrive.
 """
 from __future__ import annotations
 
 import logging
-import os
-import queue
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
 
 from . import outbox as ob
 from .asr import Engine
-from .audio import AUDIO_SUFFIXES
 from .config import Settings
-from .errors import DictationError
-from .process import new_job_id, process
+from .intake import Intake
 from .records import DecodeOptions
+from .store import Store, default_db_path, now_iso
+from .worker import Worker, default_workers
 
 log = logging.getLogger("dictation.watch")
-WORK_DIR = ".work"
-TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
-
-
-def is_candidate(path: Path) -> bool:
-    """Hidden, temporary and Office lock files wait until renamed to their real name."""
-    name = path.name
-    return not (name.startswith((".", "~$")) or name.lower().endswith(TEMP_SUFFIXES))
+STALE_PARTIAL_SECONDS = 3600.0
 
 
 class _Nudge(FileSystemEventHandler):
@@ -44,119 +36,131 @@ class _Nudge(FileSystemEventHandler):
         self.wake.set()
 
 
-class Watcher:
+@dataclass(frozen=True)
+class BatchSummary:
+    drafted: int
+    failed: int
+    waiting: int
+
+
+class Service:
     def __init__(self, settings: Settings, engine: Engine, options: DecodeOptions | None = None):
         self.settings = settings
         self.engine = engine
         self.options = options or DecodeOptions()
-        self.inbox = ob.ensure_dir(settings.inbox)
-        self.work = ob.ensure_dir(self.inbox / WORK_DIR)
+        self.db_path = Path(settings.db or default_db_path())
+        self.store = Store(self.db_path)
         ob.ensure_dir(settings.outbox)
-        self._seen: dict[Path, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, since)
-        self._wake = threading.Event()
+        self.intake = Intake(settings.inbox, settings.outbox, self.store, settings.settle_seconds)
+        self.n_workers = settings.workers or default_workers(settings.engine)
         self._stop = threading.Event()
-        self.processed = 0
-        self.failed = 0
+        self._wake = threading.Event()  # new files in the inbox
+        self._jobs = threading.Event()  # new jobs in the store
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._jobs.set()
 
-    def _stable_files(self) -> list[Path]:
-        """Files whose size and mtime have not changed for the settle interval."""
-        now = time.monotonic()
-        ready: list[tuple[int, Path]] = []
-        present = set()
-        for entry in os.scandir(self.inbox):
-            path = Path(entry.path)
-            if not entry.is_file(follow_symlinks=False) or not is_candidate(path):
-                continue
-            present.add(path)
-            st = entry.stat()
-            key = (st.st_size, st.st_mtime_ns)
-            seen = self._seen.get(path)
-            if seen is None or seen[:2] != key:
-                self._seen[path] = (*key, now)
-            elif now - seen[2] >= self.settings.settle_seconds:
-                ready.append((st.st_mtime_ns, path))
-        for gone in set(self._seen) - present:
-            del self._seen[gone]
-        return [path for _, path in sorted(ready)]  # oldest first
+    def _new_worker(self) -> Worker:
+        store = Store(self.db_path)  # one SQLite connection per thread
+        intake = Intake(self.settings.inbox, self.settings.outbox, store, self.settings.settle_seconds)
+        return Worker(self.settings, store, self.engine, intake, self.options)
 
-    def _handle(self, path: Path) -> None:
-        job_id = new_job_id()
-        claimed = ob.ensure_dir(self.work / job_id) / path.name
+    def _work_loop(self, until_empty: bool, on_done=None) -> None:
+        worker = self._new_worker()
         try:
-            os.rename(path, claimed)  # atomic within one file system: one claimant wins
-        except FileNotFoundError:
-            claimed.parent.rmdir()
-            return  # taken by another watcher, or removed
-        self._seen.pop(path, None)
-        log.info("job %s: claimed", job_id)
-        try:
-            if path.suffix.lower() not in AUDIO_SUFFIXES:
-                raise DictationError(f"this kind of file ({path.suffix or 'no extension'}) is not a dictation",
-                                     f"drop audio files ({', '.join(sorted(AUDIO_SUFFIXES))})", file=path.name)
-            result = process(claimed, path.name, self.engine, self.settings, self.options, job_id=job_id)
-        except DictationError as err:
-            self._fail(job_id, claimed, path.name, str(err))
-        except Exception as err:  # the watcher outlives any single bad file
-            log.error("job %s: unexpected %s", job_id, type(err).__name__)  # no message: it may quote PHI
-            self._fail(job_id, claimed, path.name,
-                       f"{path.name}: the pipeline failed unexpectedly ({type(err).__name__}).\n"
-                       "What to do: drop the file again; if it fails again, give this note to IT.")
-        else:
-            self.processed += 1
-            log.info("job %s: drafted (%.1f s of audio)", job_id, result.transcript.duration)
+            while not self._stop.is_set():
+                job = worker.run_one()
+                if job is not None:
+                    if on_done:
+                        on_done(job)
+                    continue
+                if until_empty and worker.store.pending() == 0:
+                    return
+                retry = worker.store.next_retry_in()
+                self._jobs.wait(timeout=min(1.0, retry) if retry is not None else 1.0)
+                self._jobs.clear()
         finally:
-            if claimed.parent.is_dir() and not any(claimed.parent.iterdir()):
-                claimed.parent.rmdir()
+            worker.store.close()
 
-    def recover(self) -> None:
-        """Put back files a crash left claimed but unfinished, so they are processed again."""
-        for job in self.work.iterdir():
-            for leftover in job.iterdir() if job.is_dir() else ():
-                os.replace(leftover, ob.unique(self.inbox / leftover.name))
-                log.info("job %s: recovered after an interruption", job.name)
-            if job.is_dir():
-                job.rmdir()
+    def _start_workers(self, until_empty: bool, on_done=None) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self._work_loop, args=(until_empty, on_done), daemon=True,
+                                    name=f"worker-{i}") for i in range(self.n_workers)]
+        for t in threads:
+            t.start()
+        return threads
 
-    def _fail(self, job_id: str, claimed: Path, name: str, message: str) -> None:
-        ob.fail(self.settings.outbox, claimed, name, message)
-        self.failed += 1
-        log.warning("job %s: failed, set aside in failed/", job_id)
+    def _clean_stale_partials(self) -> None:
+        """Temporary files of writers killed mid-write (never visible as letters: they are dot-files)."""
+        cutoff = time.time() - STALE_PARTIAL_SECONDS
+        for tmp in self.settings.outbox.rglob(".*.partial"):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink(missing_ok=True)
 
-    def run(self, until_idle: bool = False) -> None:
-        """Process files until stop() (or, with ``until_idle``, until the inbox is empty)."""
-        self.recover()
-        observer = Observer()
-        observer.schedule(_Nudge(self._wake), str(self.inbox), recursive=False)
+    def _poll(self, trust_mtime: bool = False) -> None:
+        try:
+            if self.intake.poll(trust_mtime):
+                self._jobs.set()
+        except OSError as err:  # a network share gone away: wait, then look again
+            log.warning("cannot read the inbox (%s); retrying", type(err).__name__)
+
+    def watch(self, polling: bool = False) -> None:
+        """Run until stop(): claim files as they settle, process jobs as they come."""
+        self.intake.recover()
+        self._clean_stale_partials()
+        observer = (PollingObserver(timeout=self.settings.settle_seconds) if polling else Observer())
+        observer.schedule(_Nudge(self._wake), str(self.intake.inbox), recursive=False)
         observer.start()
-        log.info("watching the inbox (settle %.1f s)", self.settings.settle_seconds)
+        threads = self._start_workers(until_empty=False)
+        log.info("watching the inbox with %d worker(s)", self.n_workers)
         try:
             last_scan = 0.0
             while not self._stop.is_set():
-                try:
-                    ready = self._stable_files()
-                except OSError as err:  # a network share gone away: wait, then look again
-                    log.warning("cannot read the inbox (%s); retrying", type(err).__name__)
-                    ready = []
-                for path in ready:
-                    if self._stop.is_set():
-                        break
-                    try:
-                        self._handle(path)
-                    except OSError as err:  # e.g. disk full while setting a file aside
-                        log.error("could not finish a file (%s); it is retried at the next start", type(err).__name__)
-                if until_idle and not self._seen:
-                    break
-                # Wake on an event, to re-check settling files, or for the periodic rescan.
-                wait = self.settings.rescan_seconds - (time.monotonic() - last_scan)
-                if self._seen:
+                self._poll()
+                since = time.monotonic() - last_scan
+                wait = self.settings.rescan_seconds - since
+                if self.intake.settling:
                     wait = min(wait, self.settings.settle_seconds / 2)
                 self._wake.wait(timeout=max(0.05, wait))
                 self._wake.clear()
-                last_scan = time.monotonic()
+                if since >= self.settings.rescan_seconds:
+                    last_scan = time.monotonic()
         finally:
+            self.stop()
             observer.stop()
             observer.join()
+            for t in threads:
+                t.join()
+
+    def batch(self, progress: bool = True) -> BatchSummary:
+        """Claim everything waiting in the inbox, process every job, and return the tally."""
+        started = now_iso()
+        self.intake.recover()
+        self._clean_stale_partials()
+        self._poll(trust_mtime=True)
+        while self.intake.settling and not self._stop.is_set():  # files still being copied
+            time.sleep(self.settings.settle_seconds / 4)
+            self._poll(trust_mtime=True)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.store.pending(), unit="job", desc="dictations", disable=None)
+        lock = threading.Lock()
+
+        def done(job):
+            if bar is not None and job.state not in ("received", "transcribing", "analysing"):
+                with lock:
+                    bar.update(1)
+
+        for t in self._start_workers(until_empty=True, on_done=done):
+            t.join()
+        if bar is not None:
+            bar.close()
+        touched = self.store.jobs("updated_at >= ?", (started,))
+        return BatchSummary(
+            drafted=sum(j.state == "drafted" for j in touched),
+            failed=sum(j.state == "failed" for j in touched),
+            waiting=self.store.pending(),
+        )

@@ -124,3 +124,23 @@ def asr_references() -> dict[str, str]:
 def manifest(folder: str) -> list[dict]:
     path = need_shared(folder, "manifest.jsonl")
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def short_clip(synth) -> Path:
+    return synth("short", "Please book a follow up visit in two weeks.")
+
+
+def distinct_copies(clip: Path, folder: Path, names: list[str]) -> list[Path]:
+    """Copies of one WAV that differ in content (a few more samples of silence each), so
+    content hashing sees distinct recordings."""
+    with wave.open(str(clip), "rb") as src:
+        params, frames = src.getparams(), src.readframes(src.getnframes())
+    paths = []
+    for i, name in enumerate(names):
+        path = folder / name
+        with wave.open(str(path), "wb") as out:
+            out.setparams(params)
+            out.writeframes(frames + b"\x00\x00" * (i + 1))
+        paths.append(path)
+    return paths

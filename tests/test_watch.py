@@ -1,13 +1,11 @@
-"""End to end: a dictation dropped in a real inbox, picked up by the real watcher (watchdog),
-comes out as a draft .docx that python-docx reads back."""
+"""End to end: dictations dropped in a real inbox, picked up by the real watcher (watchdog)
+with a real SQLite job store, come out as drafts that python-docx reads back."""
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import threading
 import time
-from pathlib import Path
 
 import docx
 import pytest
@@ -16,12 +14,12 @@ from docx.enum.text import WD_COLOR_INDEX
 from conftest import words
 from pipeline.config import Settings
 from pipeline.records import Transcript
-from pipeline.watch import Watcher
+from pipeline.watch import Service
 
 LOW = 0.9  # high, so the test sees highlights whatever the audio
 
 
-def _wait_for(predicate, timeout=120.0):
+def wait_for(predicate, timeout=120.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if predicate():
@@ -30,36 +28,39 @@ def _wait_for(predicate, timeout=120.0):
     return False
 
 
+def desk(root, **kw) -> Settings:
+    return Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "state" / "jobs.sqlite3",
+                    settle_seconds=kw.pop("settle_seconds", 1.0), rescan_seconds=kw.pop("rescan_seconds", 5.0), **kw)
+
+
 @pytest.fixture(scope="module")
 def dropped(tmp_path_factory, engines, dictation_clip):
-    """Run a watcher on a fresh inbox; drop a bad file, then a dictation written slowly."""
+    """A watcher on a fresh inbox; drop a bad file, a hidden one, then a dictation written slowly."""
     root = tmp_path_factory.mktemp("office")
-    settings = Settings(inbox=root / "inbox", outbox=root / "outbox", settle_seconds=1.0,
-                        rescan_seconds=5.0, low_confidence=LOW)
-    watcher = Watcher(settings, engines("faster", "base", "int8"))
-    thread = threading.Thread(target=watcher.run, daemon=True)
+    settings = desk(root, low_confidence=LOW)
+    service = Service(settings, engines("faster", "base", "int8"))
+    thread = threading.Thread(target=service.watch, daemon=True)
     thread.start()
     time.sleep(0.5)
     (settings.inbox / "Smith scan.mp3").write_text("not audio at all")
     (settings.inbox / ".hidden.wav").write_bytes(dictation_clip.read_bytes())  # ignored until renamed
-    # A slow copy: the watcher must wait for the whole file.
     data = dictation_clip.read_bytes()
-    part = settings.inbox / "Smith dictation.wav"
-    with open(part, "wb") as fh:
-        for i in range(0, len(data), len(data) // 4 + 1):
-            fh.write(data[i : i + len(data) // 4 + 1])
+    chunk = len(data) // 6 + 1
+    with open(settings.inbox / "Smith dictation.wav", "wb") as fh:  # a slow copy, over about 3 s
+        for i in range(0, len(data), chunk):
+            fh.write(data[i : i + chunk])
             fh.flush()
-            time.sleep(0.4)
+            time.sleep(0.5)
     drafts = settings.outbox / "drafts"
-    assert _wait_for(lambda: any(drafts.rglob("*.docx")) and watcher.failed >= 1), "no draft came out"
-    watcher.stop()
+    ok = wait_for(lambda: any(drafts.rglob("*.docx")) and any((settings.outbox / "failed").glob("*.error.txt")))
+    service.stop()
     thread.join(timeout=30)
-    return settings, watcher
+    assert ok, "no draft came out"
+    return settings, service
 
 
 def test_draft_reads_back(dropped):
-    settings, watcher = dropped
-    assert watcher.processed == 1 and watcher.failed == 1
+    settings, service = dropped
     [draft] = list((settings.outbox / "drafts").rglob("*.docx"))
     assert draft.name.startswith("John Smith - Letter - Sarah Patel - ")
     assert draft.parent.name == time.strftime("%Y-%m-%d")
@@ -83,6 +84,21 @@ def test_draft_reads_back(dropped):
     assert lit == doubtful and lit
 
 
+def test_job_store_records_it(dropped):
+    settings, service = dropped
+    jobs = {j.original_name: j for j in service.store.jobs()}
+    assert set(jobs) == {"Smith dictation.wav", "Smith scan.mp3"}
+    good, bad = jobs["Smith dictation.wav"], jobs["Smith scan.mp3"]
+    assert good.state == "drafted" and good.drafted_at and good.audio_seconds > 20
+    assert good.author == "Sarah Patel"
+    assert bad.state == "failed" and "cannot be read as audio" in bad.error
+    events = [e["event"] for e in service.store.events(good.id)]
+    assert events == ["received", "transcribing", "analysing", "drafted"]
+    # The event log holds no names: neither the patient's nor the file's.
+    for e in service.store.events():
+        assert "Smith" not in e["detail"] and "John" not in e["detail"]
+
+
 def test_bad_file_set_aside_with_reason(dropped):
     settings, _ = dropped
     failed = settings.outbox / "failed"
@@ -95,22 +111,9 @@ def test_nothing_lost_and_private(dropped):
     settings, _ = dropped
     assert sorted(p.name for p in settings.inbox.iterdir()) == [".hidden.wav", ".work"]
     assert not any((settings.inbox / ".work").iterdir())
-    for path in settings.outbox.rglob("*"):
+    for path in [*settings.outbox.rglob("*"), settings.db, settings.db.parent]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, (path, oct(mode))
-
-
-def test_restart_recovers_a_claimed_file(tmp_path, engines, dictation_clip):
-    """A file left in the work area by a crash goes back to the inbox and is processed."""
-    settings = Settings(inbox=tmp_path / "in", outbox=tmp_path / "out", settle_seconds=0.2, rescan_seconds=1.0)
-    watcher = Watcher(settings, engines("faster", "base", "int8"))
-    stranded = settings.inbox / ".work" / "20260101-000000-aaaaaa"
-    stranded.mkdir(parents=True)
-    shutil.copyfile(dictation_clip, stranded / "Left over.wav")
-    watcher.run(until_idle=True)
-    assert watcher.processed == 1
-    assert len(list((settings.outbox / "drafts").rglob("*.docx"))) == 1
-    assert not any((settings.inbox / ".work").iterdir())
 
 
 def test_no_speech_is_failed_not_an_empty_letter(tmp_path, engines):
@@ -118,7 +121,7 @@ def test_no_speech_is_failed_not_an_empty_letter(tmp_path, engines):
 
     import numpy as np
 
-    settings = Settings(inbox=tmp_path / "in", outbox=tmp_path / "out", settle_seconds=0.2, rescan_seconds=1.0)
+    settings = desk(tmp_path, settle_seconds=0.2)
     settings.inbox.mkdir()
     noise = (np.random.default_rng(0).normal(0, 0.01, 16000 * 4) * 32767).astype(np.int16)
     with wave.open(str(settings.inbox / "hiss.wav"), "wb") as wav:
@@ -126,7 +129,6 @@ def test_no_speech_is_failed_not_an_empty_letter(tmp_path, engines):
         wav.setsampwidth(2)
         wav.setframerate(16000)
         wav.writeframes(noise.tobytes())
-    watcher = Watcher(settings, engines("faster", "base", "int8"))
-    watcher.run(until_idle=True)
-    assert watcher.failed == 1 and not (settings.outbox / "drafts").exists()
+    summary = Service(settings, engines("faster", "base", "int8")).batch(progress=False)
+    assert summary.failed == 1 and summary.drafted == 0 and not (settings.outbox / "drafts").exists()
     assert "no speech" in (settings.outbox / "failed" / "hiss.wav.error.txt").read_text()

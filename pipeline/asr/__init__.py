@@ -28,15 +28,17 @@ class Engine(Protocol):
     ) -> Transcript: ...
 
 
-def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = "int8", threads: int = 0) -> Engine:
-    """Load a model once; the engine then transcribes any number of files."""
+def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = "int8", threads: int = 0,
+                workers: int = 1) -> Engine:
+    """Load a model once; the engine then transcribes any number of files
+    (``workers`` of them at a time, from as many threads, for the faster engine)."""
     from ..weights import resolve
 
     resolved = resolve(model)
     if engine == "faster":
         from .faster import FasterWhisperEngine
 
-        return FasterWhisperEngine(resolved, compute_type=compute_type, threads=threads)
+        return FasterWhisperEngine(resolved, compute_type=compute_type, threads=threads, workers=workers)
     if engine == "openai":
         from .reference import OpenAIWhisperEngine
 

@@ -13,7 +13,7 @@ from .guards import flag_segments
 class FasterWhisperEngine:
     name = "faster-whisper"
 
-    def __init__(self, resolved, compute_type: str = "int8", threads: int = 0):
+    def __init__(self, resolved, compute_type: str = "int8", threads: int = 0, workers: int = 1):
         if resolved.kind != "ct2":
             raise ModelError(
                 "faster-whisper needs a CTranslate2 model folder, not an openai-whisper .pt file",
@@ -25,7 +25,8 @@ class FasterWhisperEngine:
         self.model = resolved.name
         self.compute_type = compute_type
         self._whisper = WhisperModel(
-            str(resolved.path), device="cpu", compute_type=compute_type, cpu_threads=threads, local_files_only=True
+            str(resolved.path), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=workers,
+            local_files_only=True
         )
 
     def transcribe(
