@@ -71,7 +71,12 @@ class Service:
         worker = self._new_worker()
         try:
             while not self._stop.is_set():
-                job = worker.run_one()
+                try:
+                    job = worker.run_one()
+                except Exception as err:  # e.g. the database busy for too long: a worker never dies
+                    log.error("worker: %s; carrying on", type(err).__name__)
+                    self._stop.wait(1.0)
+                    continue
                 if job is not None:
                     if on_done:
                         on_done(job)
