@@ -149,7 +149,8 @@ class Store:
         self.db.close()
 
     # -- transactions -------------------------------------------------------------------
-    def _tx(self):
+    def transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): one writer at a time, across processes."""
         store = self
 
         class _Tx:
@@ -175,7 +176,7 @@ class Store:
                 priority: int = 0, due_at: str | None = None) -> Job | None:
         """Insert a received job; return the existing job instead when the content was seen before."""
         stamp = now_iso()
-        with self._tx() as db:
+        with self.transaction() as db:
             existing = db.execute("SELECT * FROM jobs WHERE content_sha256 = ?", (sha256,)).fetchone()
             if existing is not None:
                 self.log(existing["id"], "duplicate", "intake", detail="the same recording was dropped again")
@@ -198,7 +199,7 @@ class Store:
         """Lease the most urgent runnable job: STAT first, then first in, first out."""
         owner = owner or worker_id()
         now = time.time()
-        with self._tx() as db:
+        with self.transaction() as db:
             rows = db.execute(
                 f"SELECT * FROM jobs WHERE state IN ({','.join('?' * len(ACTIVE))}) AND next_attempt_at <= ?"
                 " ORDER BY priority DESC, received_at, id",
@@ -238,10 +239,22 @@ class Store:
             if isinstance(value, Path):
                 fields[key] = str(value)
         assignments = ", ".join(f"{k} = ?" for k in fields)
-        with self._tx():
+        with self.transaction():
             self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job_id))
             if event:
                 self.log(job_id, event, component, detail=detail)
+
+    def reserve_draft_path(self, job_id: str, base: Path) -> Path:
+        """Give the job the first free name among ``base``, ``base (2)``, ... and record it, in one
+        transaction: two workers never pick the same name, and a rerun reuses the recorded one."""
+        with self.transaction() as db:
+            taken = {r[0] for r in db.execute("SELECT draft_path FROM jobs WHERE draft_path IS NOT NULL")}
+            n, candidate = 2, base
+            while str(candidate) in taken or candidate.exists():
+                candidate = base.with_name(f"{base.stem} ({n}){base.suffix}")
+                n += 1
+            db.execute("UPDATE jobs SET draft_path = ? WHERE id = ?", (str(candidate), job_id))
+        return candidate
 
     def get(self, job_id: str) -> Job | None:
         row = self.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()

@@ -91,7 +91,8 @@ class Worker:
 
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
         info = self._letter_info(job, transcript, received)
-        draft_path = Path(job.draft_path) if job.draft_path else self._reserve_draft(job, info, received)
+        draft_path = Path(job.draft_path) if job.draft_path else self.store.reserve_draft_path(
+            job.id, ob.draft_path_base(self.settings.outbox, info, f"{received:%H.%M}"))
         ob.write_atomic(draft_path, draft_bytes(transcript, info, self.settings))
 
         for leftover in sorted(work_file.parent.iterdir()) if work_file.parent.is_dir() else ():
@@ -114,19 +115,6 @@ class Worker:
             patient=meta.get("patient") or heard.patient,
             letter_type=meta.get("letter_type") or heard.letter_type,
         )
-
-    def _reserve_draft(self, job: Job, info: LetterInfo, received: dt.datetime) -> Path:
-        """Choose the draft's name and record it before writing, inside one transaction, so
-        two workers never pick the same name and a rerun reuses it."""
-        base = ob.draft_path_base(self.settings.outbox, info, f"{received:%H.%M}")
-        with self.store._tx() as db:
-            taken = {r[0] for r in db.execute("SELECT draft_path FROM jobs WHERE draft_path IS NOT NULL")}
-            n, candidate = 2, base
-            while str(candidate) in taken or candidate.exists():
-                candidate = base.with_name(f"{base.stem} ({n}){base.suffix}")
-                n += 1
-            db.execute("UPDATE jobs SET draft_path = ? WHERE id = ?", (str(candidate), job.id))
-        return candidate
 
 
 def default_workers(engine: str) -> int:
