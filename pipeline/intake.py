@@ -162,7 +162,7 @@ class Intake:
         for work_dir in sorted(self.work.iterdir()):
             if not work_dir.is_dir():
                 continue
-            job = self.store.job_for_work_dir(work_dir)
+            job = self.store.get(work_dir.name)  # a work folder is named after its job
             if job is not None:
                 # Active jobs resume through the queue; finish what a crash cut short for the rest.
                 if job.state == "failed" and any(work_dir.iterdir()):

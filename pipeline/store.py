@@ -190,10 +190,6 @@ class Store:
             self.log(job_id, "received", "intake", detail=f"priority {priority}")
         return None
 
-    def job_for_work_dir(self, work_dir: Path) -> Job | None:
-        row = self.db.execute("SELECT * FROM jobs WHERE id = ?", (work_dir.name,)).fetchone()
-        return Job.from_row(row) if row else None
-
     # -- the queue ----------------------------------------------------------------------
     def take_next(self, owner: str | None = None) -> Job | None:
         """Lease the most urgent runnable job: STAT first, then first in, first out."""
