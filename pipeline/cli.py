@@ -148,10 +148,10 @@ def cmd_status(args) -> int:
     import datetime as dt
     from collections import Counter
 
-    from .store import ACTIVE, Store, default_db_path
+    from .store import ACTIVE, Store
 
     settings = _desk(args)
-    store = Store(settings.db or default_db_path())
+    store = Store(settings.db)
     jobs = store.jobs()
     counts = Counter(j.state for j in jobs)
     print("  ".join(f"{state.replace('_', ' ')}: {n}" for state, n in counts.items()) or "no jobs yet")
@@ -173,7 +173,7 @@ def cmd_report(args) -> int:
     import datetime as dt
 
     from . import report
-    from .store import Store, default_db_path
+    from .store import Store
 
     settings = _desk(args)
     day = args.day or dt.date.today().isoformat()
@@ -181,7 +181,7 @@ def cmd_report(args) -> int:
         dt.date.fromisoformat(day)
     except ValueError:
         raise DictationError(f"{day!r} is not a date", "give --day as YYYY-MM-DD")
-    docx_path, csv_path = report.write(Store(settings.db or default_db_path()), settings.outbox, day)
+    docx_path, csv_path = report.write(Store(settings.db), settings.outbox, day)
     print(docx_path)
     print(csv_path)
     return 0

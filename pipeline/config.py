@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,12 @@ from .errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 USER_CONFIG = Path.home() / ".config" / "dictation" / "config.toml"
+
+
+def default_db_path() -> Path:
+    """The user's data folder: a local disk, outside the outbox."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "dictation" / "jobs.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class Settings:
     low_confidence: float = 0.5
     paragraph_pause: float = 2.0  # seconds of silence that start a new paragraph
     template: Path | None = None  # None: the packaged letter.docx
-    db: Path | None = None  # None: the user's data folder (store.default_db_path)
+    db: Path = field(default_factory=default_db_path)  # the job database, on a local disk
     workers: int = 0  # 0: chosen for the engine and the machine's cores
     settle_seconds: float = 2.0  # a file is complete once unchanged this long
     rescan_seconds: float = 30.0  # full inbox rescan, for events a network share misses

@@ -92,11 +92,16 @@ class Intake:
                 pass
         return self.register(work_dir)
 
+    @staticmethod
+    def _contents(work_dir: Path) -> tuple[list[Path], list[Path]]:
+        """(inputs, sidecars) in a claimed folder; dot-files are our own temporaries."""
+        files = sorted(p for p in work_dir.iterdir() if not p.name.startswith(".")) if work_dir.is_dir() else []
+        sidecars = [p for p in files if p.suffix.lower() in metadata.SIDECAR_SUFFIXES]
+        return [p for p in files if p not in sidecars], sidecars
+
     def register(self, work_dir: Path) -> str | None:
         """Create the job for a claimed folder: a duplicate or a bad file is set aside with its reason."""
-        files = sorted(p for p in work_dir.iterdir() if not p.name.startswith("."))
-        sidecars = [p for p in files if p.suffix.lower() in metadata.SIDECAR_SUFFIXES]
-        inputs = [p for p in files if p not in sidecars]
+        inputs, sidecars = self._contents(work_dir)
         if not inputs:  # only a sidecar: its recording never came
             for p in sidecars:
                 ob.fail(self.outbox, p, p.name, f"{p.name}: metadata without a recording.\n"
@@ -144,13 +149,11 @@ class Intake:
 
     def set_aside(self, job_id: str, work_dir: Path, message: str, kind: str) -> None:
         """Move every file of a job to failed/ with the reason beside the first; mark it failed."""
-        files = sorted(p for p in work_dir.iterdir() if not p.name.startswith(".")) if work_dir.is_dir() else []
-        main = [p for p in files if p.suffix.lower() not in metadata.SIDECAR_SUFFIXES]
-        for p in files:
-            if main and p == main[0]:
-                ob.fail(self.outbox, p, p.name, message)
-            else:
-                ob.move(p, self.outbox / "failed" / p.name)
+        inputs, sidecars = self._contents(work_dir)
+        for p in inputs[:1]:
+            ob.fail(self.outbox, p, p.name, message)  # the reason goes beside the recording
+        for p in inputs[1:] + sidecars:
+            ob.move(p, self.outbox / "failed" / p.name)
         self.store.update(job_id, "failed", "intake", detail=kind, state="failed", error=message,
                           lease_owner=None, lease_until=None)
         if work_dir.is_dir():

@@ -72,11 +72,6 @@ def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
-def default_db_path() -> Path:
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "dictation" / "jobs.sqlite3"
-
-
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 

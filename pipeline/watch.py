@@ -21,7 +21,7 @@ from .asr import Engine
 from .config import Settings
 from .intake import Intake
 from .records import DecodeOptions
-from .store import Store, default_db_path, now_iso
+from .store import Store, now_iso
 from .worker import Worker, default_workers
 
 log = logging.getLogger("dictation.watch")
@@ -48,7 +48,7 @@ class Service:
         self.settings = settings
         self.engine = engine
         self.options = options or DecodeOptions()
-        self.db_path = Path(settings.db or default_db_path())
+        self.db_path = settings.db
         self.store = Store(self.db_path)
         ob.ensure_dir(settings.outbox)
         self.intake = Intake(settings.inbox, settings.outbox, self.store, settings.settle_seconds)
