@@ -22,15 +22,29 @@ def test_every_dev_container_decodes():
 
 
 def _encode(src: np.ndarray, path, codec: str, rate: int) -> None:
-    """Encode 16 kHz mono float samples into another container with PyAV."""
+    """Encode 16 kHz mono float samples into another container with PyAV.
+
+    The encoder gets frames of exactly its frame size with explicit timestamps: handing
+    AAC one long resampled frame makes the MP4 muxer refuse some lengths (EINVAL from
+    non-monotonic timestamps on the flushed tail).
+    """
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=rate)
         stream.layout = "mono"
         frame = av.AudioFrame.from_ndarray((src * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=rate)
+        size = stream.codec_context.frame_size or 1024
+        fifo = av.AudioFifo()
         for chunk in resampler.resample(frame) + resampler.resample(None):
-            for packet in stream.encode(chunk):
+            chunk.pts = None
+            fifo.write(chunk)
+        pts = 0
+        while fifo.samples:
+            piece = fifo.read(min(size, fifo.samples))
+            piece.pts = pts
+            pts += piece.samples
+            for packet in stream.encode(piece):
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
