@@ -55,7 +55,8 @@ def _progress_bar(duration: float):
 
 def cmd_transcribe(args) -> int:
     from .audio import decode
-    from .process import draft_bytes, letter_info, new_job_id, transcribe_audio
+    from .process import draft_bytes, language, letter_info, new_job_id, transcribe_audio
+    from .writers import to_json
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in FORMATS]
@@ -85,7 +86,10 @@ def cmd_transcribe(args) -> int:
             if fmt == "docx":
                 now = dt.datetime.now()
                 info = letter_info(transcript, new_job_id(now), path.name, now)
-                data: bytes | str = draft_bytes(transcript, info, settings)
+                dictated, analysis = language(transcript, now.date())
+                data: bytes | str = draft_bytes(transcript, info, settings, dictated)
+                if args.out:
+                    ob.write_atomic(ob.ensure_dir(Path(args.out)) / f"{path.stem}.analysis.json", to_json(analysis))
             else:
                 data = WRITERS[fmt](transcript)
             if args.out:
@@ -94,6 +98,41 @@ def cmd_transcribe(args) -> int:
                 if len(args.files) > 1:
                     print(f"==> {path.name} <==")
                 sys.stdout.write(data)
+    return 1 if failures else 0
+
+
+def cmd_analyse(args) -> int:
+    """One JSON line per file: the language stage's record (sections, terms, facts, flags)."""
+    import json
+
+    from .clinical import analyse
+    from .process import language
+    from .records import Transcript
+
+    day = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    failures = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            print(f"error: {path.name}: cannot be read as UTF-8 text ({type(err).__name__}). "
+                  "What to do: give a plain-text file or a transcript .json", file=sys.stderr)
+            failures += 1
+            continue
+        if path.suffix.lower() == ".json":
+            try:
+                transcript = Transcript.from_dict(json.loads(raw))
+            except (ValueError, KeyError, TypeError) as err:
+                print(f"error: {path.name}: not a transcript JSON ({type(err).__name__}). "
+                      "What to do: give the transcript.json the pipeline wrote, or a plain-text file",
+                      file=sys.stderr)
+                failures += 1
+                continue
+            _, analysis = language(transcript, day)
+        else:
+            analysis = analyse(raw, dictated_on=day)  # typed text: offsets point into the file as given
+        print(json.dumps({"file": path.name} | analysis.to_dict(), ensure_ascii=False))
     return 1 if failures else 0
 
 
@@ -197,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write files here instead of printing (needed for docx)")
     _engine_options(p)
     p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("analyse", aliases=["analyze"],
+                       help="sections, medical terms and facts of text or transcript JSON files, one JSON line each")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--date", help="date the follow-up intervals count from, YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser("models", help="list models and whether each is installed and verified")
     p.set_defaults(func=cmd_models)

@@ -15,7 +15,7 @@ from docxtpl import DocxTemplate, RichText
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import TemplateError
-from .records import LetterInfo, Transcript, Word
+from .records import Dictated, LetterInfo, Transcript, Word
 
 HIGHLIGHT = "yellow"
 NOT_STATED = "not stated"
@@ -57,19 +57,43 @@ def paragraphs(words: list[Word], low_confidence: float, pause: float) -> list[D
     return result
 
 
-def flag_lines(transcript: Transcript) -> list[str]:
+def token_paragraphs(dictated: Dictated, low_confidence: float) -> list[DraftText]:
+    """Paragraphs of the letter body after the language stage; doubtful and corrected words highlighted."""
+    result = [DraftText()]
+    for token in dictated.tokens:
+        if token.kind == "break":
+            if result[-1].xml:
+                result.append(DraftText())
+            continue
+        gap = dictated.text[token.char_start - 1:token.char_start] if token.char_start else ""
+        if gap == " " and result[-1].xml:
+            result[-1].add(" ")
+        if token.kind == "word" and (token.heard is not None or token.probability < low_confidence):
+            result[-1].add_highlighted(token.text)
+        else:
+            result[-1].add(token.text)
+    return [p for p in result if p.xml]
+
+
+def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list[str]:
     def clock(t: float) -> str:
         return f"{int(t // 60)}:{t % 60:04.1f}"
 
-    return [
+    lines = [
         f"{clock(s.start)}–{clock(s.end)}: {flag}. Heard: “{s.text.strip()}”"
         for s in transcript.segments
         for flag in s.flags
     ]
+    for token in dictated.tokens if dictated else ():
+        if token.heard is not None:
+            at = f"{clock(token.start)}: " if token.start is not None else ""
+            lines.append(f"{at}corrected “{token.heard}” to “{token.text}”: check against the audio")
+    lines += [f"{note}" for note in (dictated.notes if dictated else ())]
+    return lines
 
 
 def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: float = 0.5,
-                 paragraph_pause: float = 2.0, template: Path | None = None) -> bytes:
+                 paragraph_pause: float = 2.0, template: Path | None = None, dictated: Dictated | None = None) -> bytes:
     """Return the draft .docx as bytes (the caller writes it atomically)."""
     template = template or default_template()
     try:
@@ -88,8 +112,9 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
         "engine": transcript.engine,
         "model": transcript.model,
         "low_confidence": f"{low_confidence:.0%}",
-        "paragraphs": paragraphs(transcript.words, low_confidence, paragraph_pause),
-        "flags": flag_lines(transcript),
+        "paragraphs": (token_paragraphs(dictated, low_confidence) if dictated
+                       else paragraphs(transcript.words, low_confidence, paragraph_pause)),
+        "flags": flag_lines(transcript, dictated),
     }
     # Sandboxed and strict: a practice template cannot reach Python internals, and a
     # misspelt placeholder is an error rather than a silently blank field.

@@ -1,11 +1,20 @@
-"""Author, letter type and patient from the dictation's spoken preamble (rules in models/preamble.toml)."""
+"""Author, letter type, patient, date of birth and MRN from the dictation's spoken preamble.
+
+The rules are regular expressions in models/preamble.toml. The preamble is not part of
+the letter: ``split`` says where the body begins.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from functools import lru_cache
 
 from .weights import models_dir
+
+MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+MONTHS |= {m[:3]: i for m, i in list(MONTHS.items())}
 
 
 @lru_cache(maxsize=1)
@@ -19,8 +28,23 @@ def _name(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split())
 
 
-def extract(text: str) -> dict[str, str]:
-    """Return whichever of author, patient and letter_type the preamble states."""
+def parse_date(text: str) -> str | None:
+    """"March 3rd, 1970", "3/3/1970" or "1970-03-03" → "1970-03-03"; None if it is not a date."""
+    text = text.strip().rstrip(".,")
+    try:
+        if m := re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text, re.IGNORECASE):
+            month = MONTHS.get(m[1].lower()) or MONTHS.get(m[1].lower()[:3])
+            return dt.date(int(m[3]), month, int(m[2])).isoformat() if month else None
+        if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2,4})", text):
+            year = int(m[3]) + (1900 if len(m[3]) == 2 else 0)
+            return dt.date(year, int(m[1]), int(m[2])).isoformat()  # US order: month/day
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def split(text: str) -> tuple[dict[str, str], int]:
+    """The preamble's facts and the offset where the letter body begins (0: no preamble)."""
     limit, patterns, types = _rules()
     head = text[:limit]
     for pattern in patterns:
@@ -35,5 +59,13 @@ def extract(text: str) -> dict[str, str]:
         for key in ("author", "patient"):
             if key in found:
                 found[key] = _name(found[key])
-        return found
-    return {}
+        if "dob" in found:
+            found["dob"] = parse_date(found["dob"]) or found["dob"]
+        return found, match.end()
+    return {}, 0
+
+
+def extract(text: str) -> dict[str, str]:
+    """Whichever of author, patient and letter_type the preamble states (the letter header's fields)."""
+    found, _ = split(text)
+    return {k: v for k, v in found.items() if k in ("author", "patient", "letter_type")}

@@ -13,7 +13,7 @@ from .audio import decode
 from .config import Settings
 from .errors import AudioError
 from .letters import render_draft
-from .records import DecodeOptions, LetterInfo, Transcript
+from .records import Analysis, DecodeOptions, Dictated, LetterInfo, Transcript
 
 
 def new_job_id(now: dt.datetime | None = None) -> str:
@@ -41,6 +41,18 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
                       **preamble.extract(transcript.text))
 
 
-def draft_bytes(transcript: Transcript, info: LetterInfo, settings: Settings) -> bytes:
+def language(transcript: Transcript, dictated_on: dt.date) -> tuple[Dictated, Analysis]:
+    """The language stage: spoken commands, corrections, headings, then sections, terms and facts."""
+    from .clinical import analyse
+    from .correction import correct
+    from .dictation import dictate
+
+    dictated = dictate(transcript.words, correct)
+    heard = {(t.char_start, t.char_end): t.heard for t in dictated.tokens if t.heard is not None}
+    return dictated, analyse(dictated.text, dictated.preamble, dictated_on, heard, dictated.notes)
+
+
+def draft_bytes(transcript: Transcript, info: LetterInfo, settings: Settings,
+                dictated: Dictated | None = None) -> bytes:
     return render_draft(transcript, info, low_confidence=settings.low_confidence,
-                        paragraph_pause=settings.paragraph_pause, template=settings.template)
+                        paragraph_pause=settings.paragraph_pause, template=settings.template, dictated=dictated)

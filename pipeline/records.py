@@ -123,3 +123,71 @@ class LetterInfo:
     author: str | None = None
     patient: str | None = None
     letter_type: str = "Letter"
+
+
+@dataclass(frozen=True)
+class Token:
+    """One unit of the letter text after spoken commands: a word, a mark or a line break.
+
+    ``sources`` are indices into the transcript's words, so every piece of the letter
+    still points at its audio; a command's mark points at the words that said it.
+    """
+
+    text: str
+    kind: str = "word"  # "word", "mark" (punctuation) or "break" (line or paragraph)
+    sources: tuple[int, ...] = ()
+    start: float | None = None  # seconds; None for text that was typed, not dictated
+    end: float | None = None
+    probability: float = 1.0  # lowest word probability among the sources
+    heard: str | None = None  # what Whisper wrote, when a correction replaced it
+    char_start: int = 0  # offsets in the rendered text
+    char_end: int = 0
+
+
+@dataclass(frozen=True)
+class Dictated:
+    """A transcript after spoken commands, numbers, corrections and headings: the letter body."""
+
+    text: str
+    tokens: tuple[Token, ...]
+    preamble: dict[str, str]  # author, patient, dob, mrn, letter_type as the preamble said them
+    notes: tuple[str, ...] = ()  # e.g. what "scratch that" removed
+
+
+@dataclass(frozen=True)
+class Section:
+    type: str  # canonical type from models/clinical/sections.toml, or "other"
+    heading: str  # as written in the text
+    heading_start: int  # character offsets in Analysis.text
+    heading_end: int
+    body_start: int
+    body_end: int
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    start: int
+    end: int
+    type: str  # medication, condition, procedure, anatomy, lab
+    normalised: str | None = None
+    code: str | None = None  # ICD-10-CM for conditions, DrugBank id for medications
+    negated: bool = False
+    possible: bool = False
+    historical: bool = False
+    family: bool = False
+    heard: str | None = None  # what Whisper wrote, when the name is a correction
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the language stage found in one letter; saved as JSON beside the draft."""
+
+    text: str  # the analysed text; every offset points into it
+    sections: tuple[Section, ...]
+    terms: tuple[Term, ...]
+    facts: dict[str, Any]
+    flags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -21,7 +21,7 @@ from .audio import decode
 from .config import Settings
 from .errors import DictationError
 from .intake import Intake
-from .process import draft_bytes, letter_info, transcribe_audio
+from .process import draft_bytes, language, letter_info, transcribe_audio
 from .records import DecodeOptions, LetterInfo, Transcript
 from .store import Job, Store
 from .writers import to_json
@@ -93,7 +93,9 @@ class Worker:
         info = self._letter_info(job, transcript, received)
         draft_path = Path(job.draft_path) if job.draft_path else self.store.reserve_draft_path(
             job.id, ob.draft_path_base(self.settings.outbox, info, f"{received:%H.%M}"))
-        ob.write_atomic(draft_path, draft_bytes(transcript, info, self.settings))
+        dictated, analysis = language(transcript, received.date())
+        ob.write_atomic(draft_path.with_suffix(".analysis.json"), to_json(analysis))
+        ob.write_atomic(draft_path, draft_bytes(transcript, info, self.settings, dictated))
 
         for leftover in sorted(work_file.parent.iterdir()) if work_file.parent.is_dir() else ():
             ob.move(leftover, archive / leftover.name)  # the original and its sidecar

@@ -18,7 +18,7 @@ def to_txt(t: Transcript) -> str:
     return t.text + "\n"
 
 
-def to_json(t: Transcript) -> str:
+def to_json(t: "Transcript | Analysis") -> str:
     return json.dumps(t.to_dict(), ensure_ascii=False, indent=1) + "\n"
 
 

@@ -1,0 +1,97 @@
+"""The rules and word lists of the language stage, read once from data files under models/clinical/."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .weights import models_dir
+
+
+def _load(name: str) -> dict:
+    return tomllib.loads((models_dir() / "clinical" / name).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Command:
+    phrase: tuple[str, ...]  # lower-case words
+    insert: str = ""
+    attach: str = "left"  # "left", "right" or "both"
+    action: str = "insert"  # or "scratch"
+    keep_after: frozenset[str] = frozenset()
+    keep_before: frozenset[str] = frozenset()
+    needs_pause: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "break" if self.insert.startswith("\n") else "mark"
+
+
+@lru_cache(maxsize=1)
+def commands() -> tuple[Command, ...]:
+    found = []
+    for entry in _load("commands.toml")["command"]:
+        for phrase in entry["phrases"]:
+            found.append(Command(tuple(phrase.lower().split()), entry.get("insert", ""), entry.get("attach", "left"),
+                                 entry.get("action", "insert"), frozenset(entry.get("keep_after", ())),
+                                 frozenset(entry.get("keep_before", ())), entry.get("needs_pause", False)))
+    return tuple(sorted(found, key=lambda c: -len(c.phrase)))  # longest phrase first
+
+
+@lru_cache(maxsize=1)
+def units() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
+    data = _load("units.toml")
+    return {tuple(k.split()): v for k, v in data["units"].items()}, dict(data["between"])
+
+
+@lru_cache(maxsize=1)
+def sections() -> tuple[dict[str, str], dict[str, str]]:
+    """(heading → canonical type, spoken opener → canonical type), keys in lower case."""
+    data = _load("sections.toml")
+    headings = {h.lower(): kind for kind, names in data["types"].items() for h in names}
+    spoken = {h.lower(): kind for kind, names in data.get("spoken", {}).items() for h in names}
+    return headings, spoken
+
+
+@dataclass(frozen=True)
+class Drug:
+    name: str  # as a letter writes it: generic in lower case, brand capitalised
+    generic: str  # the generic (canonical) name
+    drugbank_id: str | None
+    common: bool  # on models/clinical/common_drugs.txt
+
+
+@lru_cache(maxsize=1)
+def common_drugs() -> tuple[str, ...]:
+    lines = (models_dir() / "clinical" / "common_drugs.txt").read_text(encoding="utf-8").splitlines()
+    return tuple(dict.fromkeys(line.strip() for line in lines if line.strip() and not line.startswith("#")))
+
+
+@lru_cache(maxsize=1)
+def drugs() -> dict[str, Drug]:
+    """Lower-case drug name → Drug: the ~107,000 names of drug-named-entity-recognition
+    (DrugBank, MeSH and Wikipedia names with brands) plus our common list.
+
+    The package's data file is read directly: importing its finder module would also
+    read a cache under the home directory and pull in its web-lookup helpers.
+    """
+    import bz2
+    import importlib.util
+    import pickle
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    with bz2.open(Path(spec.origin).parent / "drug_ner_dictionary.pkl.bz2", "rb") as handle:
+        data = pickle.load(handle)  # the package's own bundled file, not user input
+    canonical = data["drug_canonical_to_data"]
+    common = {name.lower(): name for name in common_drugs()}
+    found: dict[str, Drug] = {}
+    for variant, generics in data["drug_variant_to_canonical"].items():
+        generic = generics[0]
+        info = canonical.get(generic, {})
+        written = common.get(variant) or (variant if variant == generic else variant.title())
+        found[variant] = Drug(written, generic, info.get("drugbank_id"), variant in common)
+    for lower, written in common.items():
+        if lower not in found:
+            found[lower] = Drug(written, lower, None, True)
+    return found
