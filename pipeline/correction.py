@@ -24,7 +24,7 @@ class CorrectionRules:
     low_probability: float = 0.6  # a window must hold a word Whisper gave less than this
     common_score: float = 0.78  # match needed for a name on the common list
     any_score: float = 0.88  # match needed for any other name in the lexicon
-    max_words: int = 3  # "metronid is old" → "metronidazole"
+    max_words: int = 4  # "met for him in" → "metformin"
     min_letters: int = 5
     # An everyday English word (wordfreq Zipf frequency at or above this: "plain", "motor",
     # "comment") is what Whisper heard, not a drug it mangled; on its own it is never
@@ -87,7 +87,7 @@ def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules()) -> 
                 span = tokens[i:i + n]
                 if len(span) < n or any(t.kind != "word" or any(c.isdigit() for c in t.text) for t in span):
                     continue
-                if span[-1].text.lower() in STOP or min(t.probability for t in span) >= rules.low_probability:
+                if min(t.probability for t in span) >= rules.low_probability:
                     continue
                 heard = " ".join(t.text for t in span)
                 if len(_letters(heard)) < rules.min_letters:

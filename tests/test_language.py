@@ -1,0 +1,211 @@
+"""The language stage: spoken commands, numbers, headings, drug-name correction, and the spaCy analysis."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import simple_icd_10_cm as icd
+
+from conftest import SHARED, need_shared
+from pipeline import lexicons
+from pipeline.clinical import analyse
+from pipeline.correction import correct
+from pipeline.dictation import dictate, words_from_text
+from pipeline.records import Word
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def said(text: str) -> str:
+    return dictate(words_from_text(text)).text
+
+
+def test_punctuation_and_layout_commands():
+    text = said("The patient was seen today period new paragraph assessment colon hypertension comma stable period "
+                "Is he better question mark open paren see below close paren")
+    assert text == "The patient was seen today.\n\nASSESSMENT: Hypertension, stable. Is he better? (See below)"
+
+
+def test_context_keeps_the_word():
+    text = said("He was treated for a period of three weeks period the sigmoid colon was normal period")
+    assert "a period of 3 weeks." in text
+    assert "The sigmoid colon was normal." in text
+
+
+def test_numbers_units_and_blood_pressure():
+    text = said("Blood pressure 148 over 92 comma metformin five hundred milligrams twice daily period")
+    assert text == "Blood pressure 148/92, metformin 500 mg twice daily."
+
+
+def test_scratch_that_removes_the_last_phrase():
+    dictated = dictate(words_from_text("Start aspirin daily scratch that start metformin daily period"))
+    assert dictated.text == "Start metformin daily."
+    assert dictated.notes == ("scratched: Start aspirin daily",)
+
+
+def test_whisper_punctuation_next_to_a_spoken_command_is_dropped():
+    words = [Word(" stable", 0.0, 0.4, 0.9), Word(" period.", 0.4, 0.8, 0.9), Word(" period.", 0.8, 1.0, 0.5),
+             Word(" Next", 1.1, 1.3, 0.9), Word(" line,", 1.3, 1.5, 0.9), Word(" fine", 1.6, 1.9, 0.9)]
+    assert dictate(words).text == "Stable.\nFine"
+
+
+def test_low_confidence_drug_is_corrected_and_keeps_what_was_heard():
+    words = [Word(" Start", 0.0, 0.3, 0.95), Word(" met", 0.3, 0.5, 0.3), Word(" for", 0.5, 0.6, 0.4),
+             Word(" him", 0.6, 0.7, 0.3), Word(" in", 0.7, 0.8, 0.4), Word(" daily.", 0.8, 1.2, 0.9)]
+    dictated = dictate(words, correct)
+    assert dictated.text == "Start metformin daily."
+    drug = next(t for t in dictated.tokens if t.text == "metformin")
+    assert drug.heard == "met for him in" and drug.sources == (1, 2, 3, 4)
+    assert (drug.start, drug.end) == (0.3, 0.8)
+
+
+def test_clearly_heard_english_words_are_never_turned_into_drugs():
+    words = [Word(" plain", 0.0, 0.3, 0.3), Word(" film", 0.3, 0.6, 0.9), Word(" was", 0.6, 0.8, 0.9),
+             Word(" normal.", 0.8, 1.2, 0.9)]
+    assert dictate(words, correct).text == "Plain film was normal."
+
+
+def test_preamble_facts_and_body():
+    dictated = dictate(words_from_text(
+        "This is Doctor Sarah Patel dictating a letter for patient John Smith comma date of birth March 3rd 1970 "
+        "period Dear Doctor Jones comma thank you for seeing him period"))
+    assert dictated.preamble == {"author": "Sarah Patel", "patient": "John Smith", "dob": "1970-03-03",
+                                 "letter_type": "Letter"}
+    assert dictated.text.startswith("Dear Doctor Jones, thank you")
+
+
+NOTE = """Dear Dr. Jones,
+
+CHIEF COMPLAINT: Chest pain.
+
+HISTORY OF PRESENT ILLNESS: He denies shortness of breath but has a cough. History of myocardial infarction.
+Possible pneumonia. His mother had breast cancer. BP 148/92, pulse 88.
+
+ALLERGIES: Penicillin.
+
+MEDICATIONS: Metformin 500 mg by mouth twice daily and Lasix 40 mg daily.
+
+The plan is to start lisinopril 10 mg daily. Follow up in 6 weeks.
+"""
+
+
+def test_sections_terms_context_and_facts():
+    import datetime as dt
+
+    a = analyse(NOTE, {"patient": "John Smith", "dob": "1970-03-03"}, dt.date(2026, 11, 25))
+    assert [s.type for s in a.sections] == ["chief_complaint", "history_of_present_illness", "allergies",
+                                            "medications", "plan"]
+    for s in a.sections:
+        assert a.text[s.heading_start:s.heading_end] == s.heading
+        assert s.heading_end <= s.body_start <= s.body_end
+    terms = {t.text: t for t in a.terms}
+    assert terms["shortness of breath"].negated and not terms["cough"].negated
+    assert terms["myocardial infarction"].historical and terms["myocardial infarction"].code == "I21.9"
+    assert terms["pneumonia"].possible and terms["breast cancer"].family
+    assert terms["Lasix"].normalised == "furosemide" and terms["Lasix"].type == "medication"
+    meds = {m["name"]: m for m in a.facts["medications"]}
+    assert (meds["Metformin"]["dose"], meds["Metformin"]["route"], meds["Metformin"]["frequency"]) == \
+        ("500 mg", "by mouth", "twice daily")
+    assert a.facts["allergies"]["substances"] == ["Penicillin"]
+    assert a.facts["vitals"] == {"blood_pressure": "148/92", "pulse": "88"}
+    assert a.facts["follow_up"][0]["due"] == "2027-01-06"
+    assert a.facts["recipient"] == "Dr. Jones"
+
+
+def test_every_condition_code_is_a_billable_icd10cm_code():
+    path = REPO / "models" / "clinical" / "terms" / "conditions.tsv"
+    rows = [r for r in csv.reader(path.open(encoding="utf-8"), delimiter="\t") if r and not r[0].startswith("#")]
+    assert len(rows) > 100
+    bad = [(term, code) for term, _, code in rows if not (icd.is_valid_item(code) and icd.is_leaf(code))]
+    assert not bad
+
+
+def test_frequent_mtsamples_headers_have_a_canonical_type():
+    table = need_shared("mtsamples", "mtsamples_section_headers_freq.tsv").read_text().splitlines()[1:]
+    frequent = [line.split("\t")[0] for line in table if int(line.split("\t")[1]) >= 5]
+    headings, _ = lexicons.sections()
+    assert len(frequent) > 200
+    assert [h for h in frequent if h.lower() not in headings] == []
+
+
+def test_analyse_command_prints_one_json_line_per_file(tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE, encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "pipeline.cli", "analyse", str(note), str(bad), "--date", "2026-11-25"],
+                         capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 1
+    assert "bad.json" in run.stderr and "What to do" in run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["file"] == "note.txt"
+    assert [s["type"] for s in record["sections"]][0] == "chief_complaint"
+    for s in record["sections"]:
+        assert NOTE[s["heading_start"]:s["heading_end"]] == s["heading"]
+
+
+SPOKEN = ("This is Doctor Sarah Patel dictating a clinic note for patient John Smith, date of birth March 3rd, 1970. "
+          "History of present illness colon. He has had a cough for two weeks period. New paragraph. "
+          "Assessment colon. Acute bronchitis period. New paragraph. Plan colon. Rest and fluids comma "
+          "follow up in two weeks period.")
+
+
+def test_spoken_dictation_becomes_a_laid_out_letter_with_timings(synth, transcribe):
+    clip = synth("spoken-commands", SPOKEN)
+    transcript = transcribe(clip, model="base")
+    dictated = dictate(transcript.words, correct)
+    assert "period" not in dictated.text.lower() and "colon" not in dictated.text.lower()
+    assert dictated.preamble["patient"] == "John Smith"
+    a = analyse(dictated.text, dictated.preamble)
+    assert [s.type for s in a.sections] == ["history_of_present_illness", "assessment", "plan"]
+    # every word still points at its audio, in order
+    words = [t for t in dictated.tokens if t.kind == "word"]
+    assert all(t.sources and t.start is not None and t.end <= transcript.duration + 0.5 for t in words)
+    assert [t.start for t in words] == sorted(t.start for t in words)
+
+
+@pytest.fixture(scope="module")
+def dev_dictations(transcribe):
+    entries = [json.loads(line) for line in need_shared("dictations", "manifest.jsonl").read_text().splitlines()]
+    chosen = [e for e in entries if e["id"] in ("dict-s1-001", "dict-s1-006", "dict-s1-011")]
+    return [(e, transcribe(SHARED / "dictations" / e["audio"], model="base")) for e in chosen]
+
+
+def test_floors_on_dev_dictations(dev_dictations):
+    sys.path.insert(0, str(REPO / "bench"))
+    from scoring import commands_executed, wer
+
+    raw = sum(wer(e["reference_text"], t.text) for e, t in dev_dictations)
+    after = sum(wer(e["reference_text"], dictate(t.words, correct).text) for e, t in dev_dictations)
+    assert after <= 0.7 * raw  # at least 30% lower
+    done = said_ = 0
+    for e, t in dev_dictations:
+        c, n = commands_executed(e, dictate(t.words, correct).text)
+        done, said_ = done + c, said_ + n
+    assert done / said_ >= 0.7
+
+
+def test_section_floor_on_mtsamples():
+    import gzip
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from clinical import HEADER
+
+    from pipeline.clinical import nlp
+
+    with gzip.open(need_shared("mtsamples", "dev.csv.gz"), "rt", encoding="utf-8") as handle:
+        reports = [r["transcription"] for r, _ in zip(csv.DictReader(handle), range(150))]
+    tp = predicted = gold = 0
+    for text in reports:
+        doc = nlp()(text)
+        truth = {m.start(1) for m in HEADER.finditer(text)}
+        found = {h.start_char for h in doc.spans["headings"]}
+        tp, predicted, gold = tp + len(truth & found), predicted + len(found), gold + len(truth)
+    precision, recall = tp / predicted, tp / gold
+    assert 2 * precision * recall / (precision + recall) >= 0.9
