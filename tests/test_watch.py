@@ -2,6 +2,8 @@
 with a real SQLite job store, come out as drafts that python-docx reads back."""
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import stat
 import threading
@@ -78,10 +80,16 @@ def test_draft_reads_back(dropped):
     assert props.identifier == archive.name
     assert props.subject == "Smith dictation.wav"
     assert "engine=faster-whisper" in props.keywords and "model=base" in props.keywords
-    # Exactly the words below the threshold are highlighted.
+    # Exactly the letter's doubtful and corrected words are highlighted (the preamble is not
+    # part of the letter body).
+    from pipeline.process import language
+
+    dictated, _ = language(transcript, dt.date.today())
     lit = [r.text.strip() for p in doc.paragraphs for r in p.runs if r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
-    doubtful = [w.text.strip() for w in transcript.words if w.probability < LOW]
-    assert lit == doubtful and lit
+    doubtful = [t.text for t in dictated.tokens if t.kind == "word" and (t.probability < LOW or t.heard)]
+    assert lit == doubtful
+    assert draft.with_suffix(".analysis.json").is_file()
+    assert (draft.with_suffix(".analysis.json").stat().st_mode & 0o777) == 0o600
 
 
 def test_job_store_records_it(dropped):
