@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tests"))
 
 from scoring import commands_executed, mentions_found, wer, wer_marks  # noqa: E402
 from transcripts import SHARED, cached, manifest  # noqa: E402

@@ -1,4 +1,7 @@
-"""How the language stage is scored against the dev dictations' manifests (used by bench/clinical.py and the tests)."""
+"""How the language stage is scored against the dev dictations' manifests (used by bench/clinical.py and the tests).
+
+Imported with tests/ on sys.path: word WER is conftest's, as for bench/asr.py.
+"""
 from __future__ import annotations
 
 import difflib
@@ -7,17 +10,11 @@ from collections import Counter
 
 import jiwer
 
+from conftest import wer  # noqa: F401  (the one word normalisation of every WER here; needs tests/ on the path)
+
+# Words and marks, for the scores that count punctuation and paragraph breaks.
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[.,:;?!]|\n\s*\n")
-
-
-def words(text: str) -> list[str]:
-    """Lower case, punctuation dropped: "2%" → "2", "148/92" → "148 92"."""
-    return WORD.findall(text.lower())
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    return jiwer.wer(" ".join(words(reference)), " ".join(words(hypothesis)))
 
 
 def wer_marks(reference: str, hypothesis: str) -> float:

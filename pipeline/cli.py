@@ -101,37 +101,43 @@ def cmd_transcribe(args) -> int:
     return 1 if failures else 0
 
 
-def cmd_analyse(args) -> int:
-    """One JSON line per file: the language stage's record (sections, terms, facts, flags)."""
+def _analysis_of(path: Path, day: dt.date):
+    """The language stage's record for a text file (analysed as written) or a transcript JSON."""
     import json
 
     from .clinical import analyse
     from .process import language
     from .records import Transcript
 
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DictationError(f"cannot be read as UTF-8 text ({type(err).__name__})",
+                             "give a plain-text file or a transcript .json", path.name)
+    if path.suffix.lower() != ".json":
+        return analyse(raw, dictated_on=day)  # typed text: offsets point into the file as given
+    try:
+        transcript = Transcript.from_dict(json.loads(raw))
+    except (ValueError, KeyError, TypeError) as err:
+        raise DictationError(f"not a transcript JSON ({type(err).__name__})",
+                             "give the transcript.json the pipeline wrote, or a plain-text file", path.name)
+    return language(transcript, day)[1]
+
+
+def cmd_analyse(args) -> int:
+    """One JSON line per file: the language stage's record (sections, terms, facts, flags)."""
+    import json
+
     day = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
     failures = 0
     for name in args.files:
         path = Path(name)
         try:
-            raw = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            print(f"error: {path.name}: cannot be read as UTF-8 text ({type(err).__name__}). "
-                  "What to do: give a plain-text file or a transcript .json", file=sys.stderr)
+            analysis = _analysis_of(path, day)
+        except DictationError as err:
+            print(f"error: {err}", file=sys.stderr)
             failures += 1
             continue
-        if path.suffix.lower() == ".json":
-            try:
-                transcript = Transcript.from_dict(json.loads(raw))
-            except (ValueError, KeyError, TypeError) as err:
-                print(f"error: {path.name}: not a transcript JSON ({type(err).__name__}). "
-                      "What to do: give the transcript.json the pipeline wrote, or a plain-text file",
-                      file=sys.stderr)
-                failures += 1
-                continue
-            _, analysis = language(transcript, day)
-        else:
-            analysis = analyse(raw, dictated_on=day)  # typed text: offsets point into the file as given
         print(json.dumps({"file": path.name} | analysis.to_dict(), ensure_ascii=False))
     return 1 if failures else 0
 

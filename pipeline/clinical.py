@@ -98,11 +98,6 @@ def _read_terms(name: str) -> list[list[str]]:
         return [row for row in csv.reader(handle, delimiter="\t") if row and not row[0].startswith("#")]
 
 
-def _word_list(name: str) -> list[str]:
-    lines = (TERMS / name).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
 @Language.factory("dictation_terms")
 class TermFinder:
     def __init__(self, nlp: Language, name: str):
@@ -113,9 +108,9 @@ class TermFinder:
             patterns.append({"label": "condition", "pattern": term, "id": f"{normalised}|{code}"})
         for term, normalised in _read_terms("procedures.tsv"):
             patterns.append({"label": "procedure", "pattern": term, "id": f"{normalised}|"})
-        for term in _word_list("anatomy.txt"):
+        for term in lexicons.read_list(TERMS / "anatomy.txt"):
             patterns.append({"label": "anatomy", "pattern": term, "id": f"{term}|"})
-        for term in _word_list("labs.txt"):
+        for term in lexicons.read_list(TERMS / "labs.txt"):
             patterns.append({"label": "lab", "pattern": term, "id": f"{term}|"})
         self.ruler.add_patterns(patterns)
 

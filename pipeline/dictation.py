@@ -104,7 +104,7 @@ def _match_command(tokens: list[Token], i: int):
 
 
 def _drop_trailing(out: list[Token], marks: str = ",;:.") -> None:
-    while out and out[-1].kind == "mark" and out[-1].text in marks and out[-1].text not in ABBREVIATIONS:
+    while out and out[-1].kind == "mark" and out[-1].text in marks:
         out.pop()
 
 
@@ -197,7 +197,7 @@ def format_numbers(tokens: list[Token]) -> list[Token]:
                     and NUMERIC.match(out[i + 2].text)):
                 token = _merge(out[i:i + 3], token.text + between[core(out[i + 1])] + out[i + 2].text)
                 i += 2
-            for phrase, unit in sorted(unit_names.items(), key=lambda kv: -len(kv[0])):
+            for phrase, unit in unit_names:
                 span = out[i + 1:i + 1 + len(phrase)]
                 if len(span) == len(phrase) and all(t.kind == "word" for t in span) \
                         and tuple(core(t) for t in span) == phrase:

@@ -23,12 +23,11 @@ MAX_WORDS = 6
 NEAR_SCORE = 85  # rapidfuzz ratio for a heading Whisper mis-heard before a colon
 
 
-def _at_sentence_start(tokens: list[Token], i: int) -> tuple[bool, bool]:
-    """(sentence start, paragraph start) for tokens[i]."""
+def _at_sentence_start(tokens: list[Token], i: int) -> bool:
     if i == 0 or tokens[i - 1].kind == "break":
-        return True, True
+        return True
     prev = tokens[i - 1]
-    return prev.kind == "mark" and prev.text in ".?!:", False
+    return prev.kind == "mark" and prev.text in ".?!:"
 
 
 def _near_heading(tokens: list[Token], i: int) -> tuple[int, str | None]:
@@ -48,8 +47,7 @@ def _near_heading(tokens: list[Token], i: int) -> tuple[int, str | None]:
 
 def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None]:
     """(number of words of a heading starting at tokens[i], corrected heading or None); (0, None) if none."""
-    sentence, _ = _at_sentence_start(tokens, i)
-    if not sentence:
+    if not _at_sentence_start(tokens, i):
         return 0, None
     headings, _ = lexicons.sections()
     for n in range(MAX_WORDS, 0, -1):

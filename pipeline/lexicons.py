@@ -4,12 +4,19 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .weights import models_dir
 
 
 def _load(name: str) -> dict:
     return tomllib.loads((models_dir() / "clinical" / name).read_text(encoding="utf-8"))
+
+
+def read_list(path: Path) -> list[str]:
+    """A word list: one entry a line; blank lines and lines starting with # are skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 @dataclass(frozen=True)
@@ -39,9 +46,11 @@ def commands() -> tuple[Command, ...]:
 
 
 @lru_cache(maxsize=1)
-def units() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
+def units() -> tuple[tuple[tuple[tuple[str, ...], str], ...], dict[str, str]]:
+    """((spoken unit words, written unit), … longest first), and the words between two numbers."""
     data = _load("units.toml")
-    return {tuple(k.split()): v for k, v in data["units"].items()}, dict(data["between"])
+    spoken = sorted(((tuple(k.split()), v) for k, v in data["units"].items()), key=lambda kv: -len(kv[0]))
+    return tuple(spoken), dict(data["between"])
 
 
 @lru_cache(maxsize=1)
@@ -63,8 +72,7 @@ class Drug:
 
 @lru_cache(maxsize=1)
 def common_drugs() -> tuple[str, ...]:
-    lines = (models_dir() / "clinical" / "common_drugs.txt").read_text(encoding="utf-8").splitlines()
-    return tuple(dict.fromkeys(line.strip() for line in lines if line.strip() and not line.startswith("#")))
+    return tuple(dict.fromkeys(read_list(models_dir() / "clinical" / "common_drugs.txt")))
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +86,6 @@ def drugs() -> dict[str, Drug]:
     import bz2
     import importlib.util
     import pickle
-    from pathlib import Path
 
     spec = importlib.util.find_spec("drug_named_entity_recognition")
     with bz2.open(Path(spec.origin).parent / "drug_ner_dictionary.pkl.bz2", "rb") as handle:

@@ -28,10 +28,7 @@ PAD_S = 0.5
 
 def author_words(path: Path | None) -> list[str]:
     """One word or phrase a line; lines starting with # are comments."""
-    if not path or not path.exists():
-        return []
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    return lexicons.read_list(path) if path and path.exists() else []
 
 
 def prompt(extra: list[str] = ()) -> str:
@@ -44,14 +41,19 @@ def prompt(extra: list[str] = ()) -> str:
     return text + "."
 
 
-def lost_speech(audio: np.ndarray, transcript: Transcript) -> float:
-    """Seconds of detected speech, in stretches of LOST_SPEECH_S or more, with no recognised word."""
+def speech(audio: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of each stretch the voice detector takes for speech."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+    chunks = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
+    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def lost_speech(chunks: list[tuple[float, float]], transcript: Transcript) -> float:
+    """Seconds of detected speech, in stretches of LOST_SPEECH_S or more, with no recognised word."""
     spans = [(w.start - PAD_S, w.end + PAD_S) for w in transcript.words]
     lost = 0.0
-    for chunk in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500)):
-        start, end = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
+    for start, end in chunks:
         # the longest part of this speech chunk that no word overlaps
         cursor, gap = start, 0.0
         for a, b in sorted(s for s in spans if s[1] > start and s[0] < end):
@@ -68,11 +70,12 @@ def transcribe(engine: Engine, audio: np.ndarray, options: DecodeOptions, *, sou
     """Transcribe with the vocabulary prompt; fall back to no prompt if speech went missing."""
     prompted = engine.transcribe(audio, replace(options, initial_prompt=prompt(list(extra_words))),
                                  source=source, progress=progress)
-    lost = lost_speech(audio, prompted)
+    chunks = speech(audio)
+    lost = lost_speech(chunks, prompted)
     if lost == 0.0:
         return replace(prompted, settings=prompted.settings | {"vocabulary": f"{lost:.1f} s of speech unmatched with or without the prompt"})
     plain = engine.transcribe(audio, options, source=source)
     # Keep whichever lost less speech; a plain transcript records why the prompt was dropped.
-    if lost_speech(audio, plain) < lost:
+    if lost_speech(chunks, plain) < lost:
         return replace(plain, settings=plain.settings | {"vocabulary": f"prompt dropped: {lost:.1f} s of speech lost"})
     return replace(prompted, settings=prompted.settings | {"vocabulary": f"{lost:.1f} s of speech unmatched with or without the prompt"})
