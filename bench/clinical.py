@@ -8,7 +8,8 @@ Figures, each over the files whose transcripts are cached for every setting comp
 - WER against the written reference: raw transcript vs after commands, formatting and
   correction (words; and words plus punctuation marks and paragraph breaks).
 - Drug names spelled right (frozen list in bench/drug_mentions.json), raw / after
-  correction / with the vocabulary prompt / prompt and correction.
+  correction / with the vocabulary hotwords / hotwords and correction; and how many
+  corrections name a drug the reference holds.
 - Spoken commands executed correctly (manifest `choices` with spoken = true).
 - Section detection F1: MTSamples dev written headers, and dictation transcripts
   against the manifest's sections (matched in order by canonical type).
@@ -20,7 +21,6 @@ import argparse
 import csv
 import gzip
 import json
-import re
 import statistics
 import sys
 import time
@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from scoring import commands_executed, mentions_found, wer, wer_marks  # noqa: E402
+from scoring import (commands_executed, corrections_right, dictation_sections, f1, header_table,  # noqa: E402
+                     mentions_found, mtsamples_headers, wer, wer_marks)
 from transcripts import SHARED, cached, manifest  # noqa: E402
 
 from pipeline import lexicons  # noqa: E402
@@ -39,35 +40,7 @@ from pipeline.clinical import nlp  # noqa: E402
 from pipeline.correction import correct  # noqa: E402
 from pipeline.dictation import dictate  # noqa: E402
 
-HEADER = re.compile(r"^([A-Z][A-Z0-9 ,/&()'\-]{2,}):", re.MULTILINE)
 MENTIONS = json.loads((REPO / "bench" / "drug_mentions.json").read_text())["mentions"]
-
-
-def f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
-    p = tp / predicted if predicted else 0.0
-    r = tp / gold if gold else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
-
-
-def section_type(title: str) -> str:
-    headings, _ = lexicons.sections()
-    return headings.get(title.lower().strip(), title.lower().strip())
-
-
-def sections_in_order(gold: list[str], found: list[str]) -> int:
-    """Matched headings: longest common subsequence of the two type sequences."""
-    table = [[0] * (len(found) + 1) for _ in range(len(gold) + 1)]
-    for i, g in enumerate(gold):
-        for j, f in enumerate(found):
-            table[i + 1][j + 1] = table[i][j] + 1 if g == f else max(table[i][j + 1], table[i + 1][j])
-    return table[-1][-1]
-
-
-def dictation_sections(entry: dict, text: str) -> tuple[int, int, int]:
-    gold = [section_type(s["title"]) for s in entry["sections"]]
-    doc = nlp()(text)
-    found = [s.label_ for s in doc.spans["headings"]]
-    return sections_in_order(gold, found), len(found), len(gold)
 
 
 def mtsamples(limit: int | None) -> list[str]:
@@ -79,28 +52,19 @@ def mtsamples(limit: int | None) -> list[str]:
 def bench_mtsamples(limit: int | None) -> None:
     reports = mtsamples(limit)
     pipeline = nlp()
-    tp = predicted = gold = 0
     began = time.perf_counter()
     docs = list(pipeline.pipe(reports, batch_size=32))
     wall = time.perf_counter() - began
+    tp = predicted = gold = 0
     for text, doc in zip(reports, docs):
-        truth = {m.start(1) for m in HEADER.finditer(text)}
-        mine = {h.start_char for h in doc.spans["headings"] if h.text.rstrip(":").strip().isupper()}
-        everything = {h.start_char for h in doc.spans["headings"]}
-        tp += len(truth & mine)
-        predicted += len(everything)
-        gold += len(truth)
+        a, b, g = mtsamples_headers(text, doc)
+        tp, predicted, gold = tp + a, predicted + b, gold + g
     p, r, f = f1(tp, predicted, gold)
-    unmapped = [h for h, n in header_table() if n >= 5 and h.lower() not in lexicons.sections()[0]]
+    unmapped = [h for h, n in header_table(SHARED / "mtsamples" / "mtsamples_section_headers_freq.tsv") if n >= 5 and h.lower() not in lexicons.sections()[0]]
     print(f"MTSamples dev: {len(reports)} reports, {sum(map(len, reports)) / 1e6:.2f} M chars")
     print(f"  section headers P {p:.3f} R {r:.3f} F1 {f:.3f} ({gold} headers)")
     print(f"  headers seen >= 5 times without a canonical type: {len(unmapped)} {unmapped[:10]}")
     print(f"  throughput {len(reports) / wall:.1f} reports/s ({wall:.1f} s, spaCy pipeline incl. terms and context)")
-
-
-def header_table() -> list[tuple[str, int]]:
-    rows = (SHARED / "mtsamples" / "mtsamples_section_headers_freq.tsv").read_text().splitlines()[1:]
-    return [(line.split("\t")[0], int(line.split("\t")[1])) for line in rows if line.strip()]
 
 
 def bench_dictations(model: str) -> None:
@@ -108,15 +72,14 @@ def bench_dictations(model: str) -> None:
     for dataset in ("dictations", "dictations-drugs"):
         for entry in manifest(dataset):
             plain, prompted = cached(model, "none", entry), cached(model, "lexicon", entry)
-            if plain is None:
-                continue
-            rows.append((dataset, entry, plain, prompted))
+            if plain is not None:
+                rows.append((dataset, entry, plain, prompted))
     if not rows:
         sys.exit(f"no cached transcripts for {model}: run bench/transcripts.py first")
     print(f"\nDictations, model {model}: {len(rows)} files with a plain transcript")
 
     wer_raw, wer_after, marks_raw, marks_after = [], [], [], []
-    said = done = 0
+    said = done = right = made = 0
     tp = predicted = gold = 0
     for dataset, entry, plain, _ in rows:
         letter = dictate(plain.words, correct)
@@ -128,6 +91,8 @@ def bench_dictations(model: str) -> None:
         done, said = done + c, said + n
         a, b, g = dictation_sections(entry, letter.text)
         tp, predicted, gold = tp + a, predicted + b, gold + g
+        r, m = corrections_right(letter.tokens, entry["reference_text"])
+        right, made = right + r, made + m
     mean = statistics.mean
     print(f"  WER vs written reference (words): raw {mean(wer_raw):.3f} -> after {mean(wer_after):.3f} "
           f"({1 - mean(wer_after) / mean(wer_raw):.0%} lower)")
@@ -136,24 +101,35 @@ def bench_dictations(model: str) -> None:
     print(f"  spoken commands executed correctly: {done}/{said} = {done / said:.3f}")
     p, r, f = f1(tp, predicted, gold)
     print(f"  sections in dictations: P {p:.3f} R {r:.3f} F1 {f:.3f} ({gold} manifest headings)")
+    print(f"  drug corrections whose name the reference holds: {right}/{made} = {right / max(made, 1):.3f}")
 
-    both = [(d, e, pl, pr) for d, e, pl, pr in rows if d == "dictations-drugs" and pr is not None]
-    total = sum(len(MENTIONS[e["id"]]) for _, e, _, _ in both)
+    drugs = [(e, pl, pr) for d, e, pl, pr in rows if d == "dictations-drugs"]
+    total = sum(len(MENTIONS[e["id"]]) for e, _, _ in drugs)
+    if drugs:
+        raw = sum(mentions_found(MENTIONS[e["id"]], pl.text) for e, pl, _ in drugs)
+        fixed = sum(mentions_found(MENTIONS[e["id"]], dictate(pl.words, correct).text) for e, pl, _ in drugs)
+        print(f"  drug names spelled right, dictations-drugs ({len(drugs)} files, {total} mentions): "
+              f"raw {raw / total:.3f}, corrected {fixed / total:.3f}")
+    both = [(e, pl, pr) for e, pl, pr in drugs if pr is not None]
     if not both:
-        print("  drug names: no prompted transcripts cached for dictations-drugs")
+        print("  vocabulary hotwords: no transcripts cached (bench/transcripts.py --vocab lexicon)")
         return
-    score = {"raw": 0, "corrected": 0, "prompt": 0, "prompt+corrected": 0}
-    fallbacks = 0
-    for _, entry, plain, prompted in both:
+    total = sum(len(MENTIONS[e["id"]]) for e, _, _ in both)
+    score = {"raw": 0, "corrected": 0, "hotwords": 0, "hotwords+corrected": 0}
+    wer_plain, wer_hot, fallbacks = [], [], 0
+    for entry, plain, prompted in both:
         expected = MENTIONS[entry["id"]]
         score["raw"] += mentions_found(expected, plain.text)
         score["corrected"] += mentions_found(expected, dictate(plain.words, correct).text)
-        score["prompt"] += mentions_found(expected, prompted.text)
-        score["prompt+corrected"] += mentions_found(expected, dictate(prompted.words, correct).text)
-        fallbacks += "vocabulary" in prompted.settings
-    print(f"  drug names spelled right, dictations-drugs ({len(both)} files, {total} mentions): "
+        score["hotwords"] += mentions_found(expected, prompted.text)
+        score["hotwords+corrected"] += mentions_found(expected, dictate(prompted.words, correct).text)
+        wer_plain.append(wer(entry["reference_text"], dictate(plain.words, correct).text))
+        wer_hot.append(wer(entry["reference_text"], dictate(prompted.words, correct).text))
+        fallbacks += "dropped" in prompted.settings.get("vocabulary", "")
+    print(f"  with vocabulary hotwords ({len(both)} files, {total} mentions): "
           + ", ".join(f"{k} {v / total:.3f}" for k, v in score.items()))
-    print(f"  vocabulary prompt fell back or flagged lost speech on {fallbacks} of {len(both)} files")
+    print(f"  WER after, same files: without hotwords {mean(wer_plain):.3f}, with {mean(wer_hot):.3f}")
+    print(f"  hotwords dropped for lost speech on {fallbacks} of {len(both)} files")
 
 
 def main() -> None:

@@ -73,3 +73,68 @@ def commands_executed(entry: dict, text: str) -> tuple[int, int]:
                 before -= 1
             correct += before >= 0 and out_tokens[before].startswith("\n") or before < 0
     return correct, len(spoken)
+
+
+# --- sections ---------------------------------------------------------------------------
+
+# A written report's header: capitals at the start of a line, then a colon.
+HEADER = re.compile(r"^([A-Z][A-Z0-9 ,/&()'\-]{2,}):", re.MULTILINE)
+
+
+def f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
+    p = tp / predicted if predicted else 0.0
+    r = tp / gold if gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def section_type(title: str) -> str:
+    from pipeline import lexicons
+
+    headings, _ = lexicons.sections()
+    return headings.get(title.lower().strip(), title.lower().strip())
+
+
+def sections_in_order(gold: list[str], found: list[str]) -> int:
+    """Matched headings: longest common subsequence of the two type sequences."""
+    table = [[0] * (len(found) + 1) for _ in range(len(gold) + 1)]
+    for i, g in enumerate(gold):
+        for j, f in enumerate(found):
+            table[i + 1][j + 1] = table[i][j] + 1 if g == f else max(table[i][j + 1], table[i + 1][j])
+    return table[-1][-1]
+
+
+def dictation_sections(entry: dict, text: str) -> tuple[int, int, int]:
+    """(matched, found, manifest) headings of a dictated letter against the manifest's sections."""
+    from pipeline.clinical import nlp
+
+    gold = [section_type(s["title"]) for s in entry["sections"]]
+    doc = nlp()(text)
+    found = [s.label_ for s in doc.spans["headings"]]
+    return sections_in_order(gold, found), len(found), len(gold)
+
+
+def mtsamples_headers(text: str, doc) -> tuple[int, int, int]:
+    """(matched, found, true) headers of a written report. The truth is the report's capitalised
+    headers, so it judges the headings we find in capitals; a "Neck:" we also find is a heading,
+    but this truth cannot say so either way."""
+    truth = {m.start(1) for m in HEADER.finditer(text)}
+    mine = {h.start_char for h in doc.spans["headings"] if h.text.rstrip(":").strip().isupper()}
+    return len(truth & mine), len(mine), len(truth)
+
+
+def header_table(path) -> list[tuple[str, int]]:
+    rows = path.read_text().splitlines()[1:]
+    return [(line.split("\t")[0], int(line.split("\t")[1])) for line in rows if line.strip()]
+
+
+# --- drug corrections -------------------------------------------------------------------
+
+def corrections_right(tokens, reference: str) -> tuple[int, int]:
+    """(right, made): drug corrections whose name the written reference holds."""
+    from pipeline import lexicons
+
+    known = lexicons.drugs()
+    made = [t.text.lower() for t in tokens if t.heard and t.text.lower() in known]
+    lowered = reference.lower()
+    right = sum(bool(re.search(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", lowered)) for name in made)
+    return right, len(made)

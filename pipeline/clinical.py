@@ -14,7 +14,6 @@ as spaCy factories so the pipeline can be inspected, saved and extended like any
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from functools import lru_cache
 
@@ -27,9 +26,8 @@ from spacy.tokens import Doc, Span
 from . import facts, lexicons
 from .context import ContextFinder  # noqa: F401  (registers the factory)
 from .records import Analysis, Section, Term
-from .weights import models_dir
 
-TERMS = models_dir() / "clinical" / "terms"
+TERMS = lexicons.terms_dir()
 MAX_DRUG_TOKENS = 3
 
 for _name in ("kind", "normalised", "code", "heard"):
@@ -58,7 +56,10 @@ class SectionFinder:
         self.phrases.add("HEADING", [nlp.make_doc(h) for h in headings])
         self.phrases.add("SPOKEN", [nlp.make_doc(h) for h in spoken])
         self.caps = Matcher(nlp.vocab)  # any other ALL-CAPS header: "HPI:", "AXIS VI:"
-        self.caps.add("CAPS", [[{"IS_UPPER": True, "LENGTH": {">=": 2}, "OP": "+"}, {"ORTH": ":"}]])
+        # ... also "DIAGNOSTIC STUDIES/LAB DATA:", "FEMUR, RIGHT:", "HEAD--CENTRAL NERVOUS SYSTEM:"
+        self.caps.add("CAPS", [[{"IS_UPPER": True, "LENGTH": {">=": 2}},
+                                {"TEXT": {"REGEX": r"^(?:[A-Z0-9][A-Z0-9'\-]*|[,/&()\-]+)$"}, "OP": "*"},
+                                {"ORTH": ":"}]])
 
     def __call__(self, doc: Doc) -> Doc:
         found: dict[int, Span] = {}  # heading start token → heading span (label = type)
@@ -94,8 +95,7 @@ class SectionFinder:
 
 
 def _read_terms(name: str) -> list[list[str]]:
-    with (TERMS / name).open(encoding="utf-8") as handle:
-        return [row for row in csv.reader(handle, delimiter="\t") if row and not row[0].startswith("#")]
+    return lexicons.read_table(TERMS / name)
 
 
 @Language.factory("dictation_terms")

@@ -240,8 +240,9 @@ def render(tokens: Iterable[Token]) -> tuple[str, list[Token]]:
     return text, placed
 
 
-def dictate(words: Sequence[Word], correct: Callable[[list[Token]], list[Token]] | None = None) -> Dictated:
-    """The whole rewrite: commands, numbers, preamble split, corrections, headings, capitals."""
+def prepare(words: Sequence[Word]) -> tuple[list[Token], dict, list[str]]:
+    """Commands, numbers and the preamble split: the tokens correction works on, the preamble's
+    facts and the command notes."""
     tokens, notes = apply_commands(split_words(words))
     tokens = format_numbers(tokens)
     text, placed = render(tokens)
@@ -250,6 +251,12 @@ def dictate(words: Sequence[Word], correct: Callable[[list[Token]], list[Token]]
         tokens = [t for t in placed if t.char_start >= end]
         while tokens and tokens[0].kind != "word":
             tokens.pop(0)
+    return tokens, facts, notes
+
+
+def dictate(words: Sequence[Word], correct: Callable[[list[Token]], list[Token]] | None = None) -> Dictated:
+    """The whole rewrite: commands, numbers, preamble split, corrections, headings, capitals."""
+    tokens, facts, notes = prepare(words)
     if correct:
         tokens = correct(tokens)
     tokens = capitalise(headings.layout(tokens))

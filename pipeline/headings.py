@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
+import jellyfish
 from rapidfuzz import fuzz, process
 
 from . import lexicons
 from .records import Token
 
 MAX_WORDS = 6
-NEAR_SCORE = 85  # rapidfuzz ratio for a heading Whisper mis-heard before a colon
+MAX_NEAR_WORDS = 4
+NEAR_SCORE = 80  # rapidfuzz ratio (letters only) for a heading Whisper mis-heard before a colon
+NEAR_SCORE_NO_COLON = 90  # ... before a comma, full stop or paragraph break
+LONG_HEADING = 10  # letters a heading needs to be recognised near-miss without a colon
 
 
 def _at_sentence_start(tokens: list[Token], i: int) -> bool:
@@ -30,25 +35,90 @@ def _at_sentence_start(tokens: list[Token], i: int) -> bool:
     return prev.kind == "mark" and prev.text in ".?!:"
 
 
-def _near_heading(tokens: list[Token], i: int) -> tuple[int, str | None]:
-    """A mis-heard heading said with a colon ("plain colon" → PLAN): up to 3 words, close in spelling."""
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+@lru_cache(maxsize=1)
+def _heading_letters() -> dict[str, str]:
+    """Each known heading by its letters alone, so "subject of" can meet "subjective"."""
     headings, _ = lexicons.sections()
-    for n in range(3, 0, -1):
+    return {_letters(h): h for h in headings}
+
+
+def _after_comma(tokens: list[Token], i: int) -> bool:
+    """A heading after a comma: Whisper often hears a spoken "period" as a pause and writes ","."""
+    return i > 0 and tokens[i - 1].kind == "mark" and tokens[i - 1].text == ","
+
+
+def _cue(tokens: list[Token], k: int) -> tuple[str | None, int]:
+    """The cue after a heading at tokens[k]: (":", 1) for a colon, or a spoken "colon" Whisper
+    wrote as "column"; (",", 1) / (".", 1) for those marks; ("break", 1) for a paragraph break;
+    ("list", 0) when a numbered list starts ("Assessment 1, lupus …"), the number kept."""
+    cue = tokens[k] if k < len(tokens) else None
+    if cue is None:
+        return None, 0
+    after = tokens[k + 1] if k + 1 < len(tokens) else None
+    if cue.kind == "word" and cue.text.lower() in ("1", "one") and after is not None and after.text in (",", ".", ")"):
+        return "list", 0
+    if cue.kind == "break":
+        return "break", 1
+    if cue.kind == "mark" and cue.text in ":.,":
+        return cue.text, 1
+    if cue.kind == "word" and cue.text.lower().strip(".,") == "column":
+        return ":", 1
+    return None, 0
+
+
+def _likeness(heard: str, heading: str, **_) -> float:
+    """Letters or sound (Metaphone), whichever is closer: "subject of" sounds like "subjective"."""
+    return max(fuzz.ratio(heard, heading), fuzz.ratio(jellyfish.metaphone(heard), jellyfish.metaphone(heading)))
+
+
+def _near_heading(tokens: list[Token], i: int, colon_only: bool = False) -> tuple[int, str | None, int]:
+    """A mis-heard heading ("plain colon" → PLAN, "subject of colon" → SUBJECTIVE, "pass medical
+    history," → PAST MEDICAL HISTORY): up to 4 heard words close in letters to a heading.
+    After a colon a near match will do; after a comma, full stop or break the heading must be
+    long (a short word and a comma is too often prose: "Pulse, 88") and very close."""
+    known = _heading_letters()
+    for n in range(MAX_NEAR_WORDS, 0, -1):
         span = tokens[i:i + n]
-        cue = tokens[i + n] if i + n < len(tokens) else None
-        if len(span) < n or any(t.kind != "word" for t in span) or cue is None or cue.text != ":":
+        if len(span) < n or any(t.kind != "word" for t in span):
             continue
-        heard = " ".join(t.text.lower() for t in span)
-        match = process.extractOne(heard, list(headings), scorer=fuzz.ratio, score_cutoff=NEAR_SCORE)
-        if match and len(match[0].split()) == n:
-            return n, match[0]
-    return 0, None
+        cue, width = _cue(tokens, i + n)
+        if cue is None or (colon_only and cue != ":"):
+            continue
+        if " ".join(t.text.lower() for t in span) in lexicons.not_headings():
+            continue
+        heard = _letters(" ".join(t.text for t in span))
+        if cue == ":":  # the colon says heading: near in letters or in sound will do
+            needed, shortest, scorer = NEAR_SCORE, 4, _likeness
+        else:
+            needed, shortest, scorer = NEAR_SCORE_NO_COLON, LONG_HEADING, fuzz.ratio
+        if len(heard) < shortest:
+            continue
+        match = process.extractOne(heard, list(known), scorer=scorer, score_cutoff=needed)
+        if match and len(match[0]) >= shortest:
+            return n, known[match[0]], width
+    return 0, None, 0
 
 
-def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None]:
-    """(number of words of a heading starting at tokens[i], corrected heading or None); (0, None) if none."""
-    if not _at_sentence_start(tokens, i):
-        return 0, None
+def _bare_heading(tokens: list[Token], i: int, n: int) -> bool:
+    """A long heading with its spoken colon lost ("Current medications metformin 500 mg …"):
+    two or more words opening a sentence, and the next word not one that carries prose on
+    ("Physical examination revealed …", "Review of systems is negative")."""
+    if n < 2 or i + n >= len(tokens) or tokens[i + n].kind != "word":
+        return False
+    return tokens[i + n].text.lower() not in lexicons.prose_after_heading()
+
+
+def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None, int]:
+    """(number of words of a heading starting at tokens[i], corrected heading or None, tokens
+    the cue takes after it); (0, None, 0) if none."""
+    # after a comma only with a colon cue: "…bilaterally, hospital course: the patient …"
+    colon_only = not _at_sentence_start(tokens, i)
+    if colon_only and not _after_comma(tokens, i):
+        return 0, None, 0
     headings, _ = lexicons.sections()
     for n in range(MAX_WORDS, 0, -1):
         span = tokens[i:i + n]
@@ -57,21 +127,19 @@ def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None]:
         # "Allergy's colon": Whisper's possessive is the plain heading word
         if " ".join(re.sub(r"['’]s$", "", t.text.lower()) for t in span) not in headings:
             continue
-        cue = tokens[i + n] if i + n < len(tokens) else None
-        if cue is None:
-            return 0, None
-        if cue.kind == "break" or (cue.kind == "mark" and cue.text in ":.,"):
-            # "," too: "Heart, regular rate" — spoken headings rarely get a colon
-            return n, None
-        return 0, None
-    return _near_heading(tokens, i)
+        # "," too: "Heart, regular rate" — spoken headings rarely get a colon
+        cue, width = _cue(tokens, i + n)
+        if cue is None and not colon_only and _bare_heading(tokens, i, n):
+            return n, None, 0
+        return (n, None, width) if cue and not (colon_only and cue != ":") else (0, None, 0)
+    return _near_heading(tokens, i, colon_only)
 
 
 def layout(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     i = 0
     while i < len(tokens):
-        n, corrected = _heading_at(tokens, i) if tokens[i].kind == "word" else (0, None)
+        n, corrected, width = _heading_at(tokens, i) if tokens[i].kind == "word" else (0, None, 0)
         if not n:
             out.append(tokens[i])
             i += 1
@@ -83,12 +151,18 @@ def layout(tokens: list[Token]) -> list[Token]:
                 out.append(Token(".", "mark"))
             out.append(Token("\n\n", "break"))
         span = tokens[i:i + n]
-        if corrected:  # one token per heard word, so each keeps its audio; the change is flagged
-            heard = " ".join(t.text for t in span)
+        heard = " ".join(t.text for t in span)
+        if corrected and len(corrected.split()) == n:  # one token per heard word: each keeps its audio
             out += [replace(t, text=w.upper(), heard=heard) for t, w in zip(span, corrected.split())]
+        elif corrected:  # "subject of" → SUBJECTIVE: one token spanning the words it replaces
+            out.append(Token(corrected.upper(), "word", tuple(s for t in span for s in t.sources), span[0].start,
+                             span[-1].end, min(t.probability for t in span), heard=heard))
         else:
             out += [replace(t, text=t.text.upper()) for t in span]
-        cue = tokens[i + n]
-        out.append(replace(cue, text=":", kind="mark") if cue.kind == "mark" else Token(":", "mark"))
-        i += n + (1 if cue.kind in ("mark", "break") else 0)
+        cue = tokens[i + n] if width else None
+        if cue is not None and cue.kind != "break":  # the colon keeps the audio of what was said
+            out.append(replace(cue, text=":", kind="mark", heard=None if cue.kind == "mark" else cue.text))
+        else:
+            out.append(Token(":", "mark"))
+        i += n + width
     return out

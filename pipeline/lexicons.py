@@ -1,6 +1,8 @@
 """The rules and word lists of the language stage, read once from data files under models/clinical/."""
 from __future__ import annotations
 
+import csv
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +19,28 @@ def read_list(path: Path) -> list[str]:
     """A word list: one entry a line; blank lines and lines starting with # are skipped."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def read_table(path: Path) -> list[list[str]]:
+    """A tab-separated table; lines starting with # are skipped."""
+    with path.open(encoding="utf-8") as handle:
+        return [row for row in csv.reader(handle, delimiter="\t") if row and not row[0].startswith("#")]
+
+
+def terms_dir() -> Path:
+    return models_dir() / "clinical" / "terms"
+
+
+@lru_cache(maxsize=1)
+def medical_words() -> list[str]:
+    """Every word of our condition, procedure, anatomy and lab lists and of the ICD-10-CM code
+    descriptions (about 7,500 words: "clostridium", "bariatric", "mucosa"), lower case."""
+    import simple_icd_10_cm as icd
+
+    terms = [row[0] for name in ("conditions.tsv", "procedures.tsv") for row in read_table(terms_dir() / name)]
+    terms += read_list(terms_dir() / "anatomy.txt") + read_list(terms_dir() / "labs.txt")
+    terms += [icd.get_description(code) for code in icd.get_all_codes(True)]
+    return sorted({w for term in terms for w in re.findall(r"[a-z]+", term.lower())})
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,18 @@ def sections() -> tuple[dict[str, str], dict[str, str]]:
     headings = {h.lower(): kind for kind, names in data["types"].items() for h in names}
     spoken = {h.lower(): kind for kind, names in data.get("spoken", {}).items() for h in names}
     return headings, spoken
+
+
+@lru_cache(maxsize=1)
+def not_headings() -> frozenset[str]:
+    """Items said with a colon inside a section ("pulse colon 88"), never read as a near-miss heading."""
+    return frozenset(w.lower() for w in _load("sections.toml").get("not_headings", {}).get("words", []))
+
+
+@lru_cache(maxsize=1)
+def prose_after_heading() -> frozenset[str]:
+    """Words that, right after a heading's words with no colon, make it a sentence, not a heading."""
+    return frozenset(w.lower() for w in _load("sections.toml").get("prose_after_heading", {}).get("words", []))
 
 
 @dataclass(frozen=True)

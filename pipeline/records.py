@@ -30,6 +30,9 @@ class DecodeOptions:
     vad_filter: bool = True
     word_timestamps: bool = True
     initial_prompt: str | None = None
+    # Words to bias every 30 s window toward (vocabulary.py). faster-whisper's initial_prompt
+    # reaches only the first window when windows are decoded on their own; hotwords reach all.
+    hotwords: str | None = None
     # Guards that flag a segment for the secretary (guards.py); they never change text.
     flag_no_speech_prob: float = 0.6
     flag_repeats: int = 4  # the same 1-4 word phrase this many times in a row

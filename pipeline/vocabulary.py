@@ -1,8 +1,10 @@
 """Bias recognition toward medical words, and never lose speech doing it.
 
-Whisper reads an ``initial_prompt`` as text that came before the audio, so a prompt that
-lists drug names makes it likelier to spell them right. The prompt is built from the
-common-drug list (models/clinical/common_drugs.txt) and the author's own word list.
+Whisper reads a prompt as text that came before the audio, so one that lists drug names
+makes it likelier to spell them right. The list is built from the common-drug list
+(models/clinical/common_drugs.txt) and the author's own word list, and goes to Whisper as
+``hotwords``: faster-whisper puts them before every 30 s window, where an ``initial_prompt``
+reaches only the first window once windows are decoded on their own (our default).
 
 A prompt can also make Whisper skip speech (measured: tiny.en dropped 15 s of a 68 s
 clip). So every prompted transcript is checked against the voice detector: if a stretch
@@ -67,15 +69,18 @@ def lost_speech(chunks: list[tuple[float, float]], transcript: Transcript) -> fl
 
 def transcribe(engine: Engine, audio: np.ndarray, options: DecodeOptions, *, source: str = "",
                extra_words: list[str] = (), progress=None) -> Transcript:
-    """Transcribe with the vocabulary prompt; fall back to no prompt if speech went missing."""
-    prompted = engine.transcribe(audio, replace(options, initial_prompt=prompt(list(extra_words))),
-                                 source=source, progress=progress)
+    """Transcribe with the vocabulary as hotwords; if that lost speech, transcribe again without
+    them and keep whichever transcript lost less."""
+    words = prompt(list(extra_words))
+    prompted = engine.transcribe(audio, replace(options, hotwords=words), source=source, progress=progress)
     chunks = speech(audio)
     lost = lost_speech(chunks, prompted)
     if lost == 0.0:
-        return replace(prompted, settings=prompted.settings | {"vocabulary": f"{lost:.1f} s of speech unmatched with or without the prompt"})
+        return replace(prompted, settings=prompted.settings | {"vocabulary": "hotwords"})
     plain = engine.transcribe(audio, options, source=source)
-    # Keep whichever lost less speech; a plain transcript records why the prompt was dropped.
-    if lost_speech(chunks, plain) < lost:
-        return replace(plain, settings=plain.settings | {"vocabulary": f"prompt dropped: {lost:.1f} s of speech lost"})
-    return replace(prompted, settings=prompted.settings | {"vocabulary": f"{lost:.1f} s of speech unmatched with or without the prompt"})
+    plain_lost = lost_speech(chunks, plain)
+    if plain_lost < lost:
+        return replace(plain, settings=plain.settings | {
+            "vocabulary": f"hotwords dropped: {lost:.1f} s of speech lost with them, {plain_lost:.1f} s without"})
+    return replace(prompted, settings=prompted.settings | {
+        "vocabulary": f"hotwords kept: {lost:.1f} s of speech unmatched with them, {plain_lost:.1f} s without"})

@@ -74,4 +74,5 @@ def decode_kwargs(options: DecodeOptions) -> dict:
         word_timestamps=options.word_timestamps,
         vad_filter=options.vad_filter,
         initial_prompt=options.initial_prompt,
+        hotwords=options.hotwords,
     )

@@ -90,5 +90,7 @@ def decode_kwargs(options: DecodeOptions) -> dict:
         no_speech_threshold=options.no_speech_threshold,
         condition_on_previous_text=options.condition_on_previous_text,
         word_timestamps=options.word_timestamps,
-        initial_prompt=options.initial_prompt,
+        # openai-whisper has no hotwords; a prompt carried into every window does the same work.
+        initial_prompt=" ".join(p for p in (options.hotwords, options.initial_prompt) if p) or None,
+        carry_initial_prompt=bool(options.hotwords),
     )
