@@ -13,7 +13,6 @@ from .asr import COMPUTE_TYPES, ENGINES, load_engine
 from .audio import SAMPLE_RATE
 from .config import Settings, load
 from .errors import DictationError
-from .records import DecodeOptions
 from .writers import FORMATS, WRITERS
 
 PROGRESS_AFTER_SECONDS = 60.0  # shorter audio finishes before a bar is worth drawing
@@ -55,7 +54,7 @@ def _progress_bar(duration: float):
 
 def cmd_transcribe(args) -> int:
     from .audio import decode
-    from .process import draft_bytes, language, letter_info, new_job_id, transcribe_audio
+    from .process import decode_options, draft_bytes, language, letter_info, new_job_id, transcribe_audio
     from .writers import to_json
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
@@ -66,7 +65,7 @@ def cmd_transcribe(args) -> int:
         raise DictationError("a docx draft needs a folder to go into", "add --out DIR")
     settings = _settings(args)
     engine = _engine(settings)
-    options = DecodeOptions()
+    options = decode_options(settings)
     failures = 0
     for name in args.files:
         path = Path(name)

@@ -2,13 +2,14 @@
 
 "met for him in" → "metformin", "Levithoid" → "Levothroid". A correction is never silent:
 the token keeps what Whisper heard (``Token.heard``) and the draft flags it for the
-secretary. Only words Whisper itself was unsure of are candidates, so a clearly heard
-English word is never turned into a drug.
+secretary. Only words Whisper was unsure of, or spelled as no English word, are candidates,
+so a clearly heard English word is never turned into a drug; and a garbled word becomes a
+medicine only if no ordinary or medical word is clearly closer.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
@@ -35,9 +36,6 @@ class CorrectionRules:
     # An ordinary or medical word this much closer than the best drug vetoes the correction.
     rival_margin: float = 0.05
     length_ratio: float = 1.5  # a name's letters against the heard phrase's, either way
-    # Second-pass hotwords (candidates()): the closest names per doubtful phrase, and how close.
-    per_phrase: int = 3
-    candidate_score: float = 0.8
     # Whisper spells a name it does not know as a non-word ("Pepsid", "Comodin"), often with
     # confidence; a word rarer than this in English is a candidate whatever its probability.
     non_word_zipf: float = 1.0
@@ -215,19 +213,3 @@ def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules()) -> 
             out.append(tokens[i])
             i += 1
     return out
-
-
-def candidates(tokens: list[Token], rules: CorrectionRules = CorrectionRules()) -> list[str]:
-    """Drug names this dictation may hold, likeliest first: the names heard as such, then for each
-    doubtful phrase its closest names (up to ``per_phrase``). Whisper gets them as hotwords for a
-    second pass (vocabulary.py) and, hearing the audio again, picks the one that was said."""
-    known = lexicons.drugs()
-    heard_names = {known[t.text.lower()].name: 2.0 for t in tokens
-                   if t.kind == "word" and t.text.lower() in known and zipf_frequency(t.text, "en") < EVERYDAY_ZIPF}
-    scores: dict[str, float] = dict(heard_names)
-    for i in range(len(tokens)):
-        for n, heard, everyday in _windows(tokens, i, rules):
-            for drug, _, score in ranked(heard, rules)[:rules.per_phrase]:
-                if score >= rules.candidate_score and not (all(everyday) and n == 1):
-                    scores[drug.name] = max(scores.get(drug.name, 0.0), score)
-    return sorted(scores, key=lambda name: -scores[name])

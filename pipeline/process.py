@@ -21,10 +21,26 @@ def new_job_id(now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
+def decode_options(settings: Settings) -> DecodeOptions:
+    """How Whisper decodes for these settings: the safe defaults, plus the vocabulary hotwords
+    when ``vocabulary = "hotwords"``."""
+    if settings.vocabulary == "off":
+        return DecodeOptions()
+    from . import vocabulary
+
+    return DecodeOptions(hotwords=vocabulary.prompt(vocabulary.author_words(settings.vocabulary_words)))
+
+
 def transcribe_audio(audio: np.ndarray, name: str, engine: Engine, options: DecodeOptions,
                      progress: Progress | None = None) -> Transcript:
-    """Transcribe decoded audio; no recognisable speech is an error, never an empty letter."""
-    transcript = engine.transcribe(audio, options, source=name, progress=progress)
+    """Transcribe decoded audio; no recognisable speech is an error, never an empty letter.
+    With hotwords, speech they made Whisper skip is caught and transcribed without them."""
+    if options.hotwords:
+        from . import vocabulary
+
+        transcript = vocabulary.transcribe(engine, audio, options, source=name, progress=progress)
+    else:
+        transcript = engine.transcribe(audio, options, source=name, progress=progress)
     if not transcript.words:
         raise AudioError("no speech was recognised in the recording",
                          "check that it is the dictation and not a blank or muted recording; record it again if so",

@@ -68,16 +68,15 @@ def lost_speech(chunks: list[tuple[float, float]], transcript: Transcript) -> fl
 
 
 def transcribe(engine: Engine, audio: np.ndarray, options: DecodeOptions, *, source: str = "",
-               extra_words: list[str] = (), progress=None) -> Transcript:
-    """Transcribe with the vocabulary as hotwords; if that lost speech, transcribe again without
-    them and keep whichever transcript lost less."""
-    words = prompt(list(extra_words))
-    prompted = engine.transcribe(audio, replace(options, hotwords=words), source=source, progress=progress)
+               progress=None) -> Transcript:
+    """Transcribe with ``options.hotwords``; if that lost speech, transcribe again without them
+    and keep whichever transcript lost less. The choice is recorded in the transcript's settings."""
+    prompted = engine.transcribe(audio, options, source=source, progress=progress)
     chunks = speech(audio)
     lost = lost_speech(chunks, prompted)
     if lost == 0.0:
         return replace(prompted, settings=prompted.settings | {"vocabulary": "hotwords"})
-    plain = engine.transcribe(audio, options, source=source)
+    plain = engine.transcribe(audio, replace(options, hotwords=None), source=source)
     plain_lost = lost_speech(chunks, plain)
     if plain_lost < lost:
         return replace(plain, settings=plain.settings | {

@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
@@ -20,6 +19,7 @@ from . import outbox as ob
 from .asr import Engine
 from .config import Settings
 from .intake import Intake
+from .process import decode_options
 from .records import DecodeOptions
 from .store import Store, now_iso
 from .worker import Worker, default_workers
@@ -47,7 +47,7 @@ class Service:
     def __init__(self, settings: Settings, engine: Engine, options: DecodeOptions | None = None):
         self.settings = settings
         self.engine = engine
-        self.options = options or DecodeOptions()
+        self.options = options or decode_options(settings)
         self.db_path = settings.db
         self.store = Store(self.db_path)
         ob.ensure_dir(settings.outbox)

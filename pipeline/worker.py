@@ -21,7 +21,7 @@ from .audio import decode
 from .config import Settings
 from .errors import DictationError
 from .intake import Intake
-from .process import draft_bytes, language, letter_info, transcribe_audio
+from .process import decode_options, draft_bytes, language, letter_info, transcribe_audio
 from .records import DecodeOptions, LetterInfo, Transcript
 from .store import Job, Store
 from .writers import to_json
@@ -45,7 +45,7 @@ class Worker:
         self.store = store
         self.engine = engine
         self.intake = intake
-        self.options = options or DecodeOptions()
+        self.options = options or decode_options(settings)
 
     def run_one(self) -> Job | None:
         """Process the most urgent runnable job, if any; return it as it ended."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from .records import Transcript
+from .records import Analysis, Transcript
 
 
 def _stamp(seconds: float, sep: str) -> str:

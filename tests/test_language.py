@@ -237,3 +237,51 @@ def test_section_floor_on_mtsamples():
         a, b, g = mtsamples_headers(text, nlp()(text))
         tp, predicted, gold = tp + a, predicted + b, gold + g
     assert f1(tp, predicted, gold)[2] >= 0.98  # the sanity floor (bench: 0.987 on 300)
+
+
+VOCABULARY_NOTE = (
+    "The patient is a sixty two year old man seen today for follow up of his blood pressure. "
+    "He has been taking his tablets every morning and feels well. He denies chest pain or shortness of breath. "
+    "He walks two miles a day and sleeps well at night. His home readings have been stable for a month. "
+    "Continue lisinopril ten milligrams daily and metoprolol twenty five milligrams twice daily. "
+    "Start atorvastatin forty milligrams at night. We will see him again in three months."
+)
+
+
+def test_vocabulary_hotwords_reach_whisper_and_lost_speech_is_caught(synth, engines, tmp_path):
+    from dataclasses import replace
+
+    from pipeline import vocabulary
+    from pipeline.audio import decode
+    from pipeline.config import Settings
+    from pipeline.process import decode_options
+
+    words_file = tmp_path / "my_words.txt"
+    words_file.write_text("# my own words\nMounjaro\n")
+    options = decode_options(Settings(vocabulary="hotwords", vocabulary_words=words_file))
+    assert options.hotwords.startswith("Medical dictation. Medications: Mounjaro, ")
+    assert decode_options(Settings()).hotwords is None  # off unless asked for
+
+    audio = decode(synth("vocabulary", VOCABULARY_NOTE))
+    transcript = vocabulary.transcribe(engines(), audio, options, source="vocabulary.wav")
+    assert transcript.settings["hotwords"] == options.hotwords
+    assert transcript.settings["vocabulary"] == "hotwords"  # nothing lost on clean speech
+    assert "atorvastatin" in transcript.text.lower() and transcript.duration > 20
+
+    # A stand-in for a Whisper that skipped speech (a fault we cannot cause on demand): the
+    # same transcript with the words of 8-16 s taken out. The voice detector still hears them.
+    chunks = vocabulary.speech(audio)
+    assert vocabulary.lost_speech(chunks, transcript) == 0.0
+    kept = [s for s in transcript.segments if s.end <= 8 or s.start >= 16]
+    skipped = replace(transcript, segments=tuple(kept))
+    assert vocabulary.lost_speech(chunks, skipped) >= 5.0
+
+
+def test_a_bad_vocabulary_setting_is_refused(tmp_path):
+    from pipeline.config import load
+    from pipeline.errors import ConfigError
+
+    config = tmp_path / "config.toml"
+    config.write_text('vocabulary = "prompt"\n')
+    with pytest.raises(ConfigError, match="vocabulary"):
+        load(config)
