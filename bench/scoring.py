@@ -77,8 +77,9 @@ def commands_executed(entry: dict, text: str) -> tuple[int, int]:
 
 # --- sections ---------------------------------------------------------------------------
 
-# A written report's header: capitals at the start of a line, then a colon.
-HEADER = re.compile(r"^([A-Z][A-Z0-9 ,/&()'\-]{2,}):", re.MULTILINE)
+# A written report's header: two or more capitals ("CC", "HEENT", "PAST MEDICAL HISTORY"),
+# then a colon, at the start of a line or of a sentence ("… no distress. HEENT: Normal.").
+HEADER = re.compile(r"(?:^|(?<=[.?!] ))([A-Z][A-Z0-9 ,/&()'\-]*[A-Z0-9)]):", re.MULTILINE)
 
 
 def f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:

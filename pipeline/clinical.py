@@ -51,7 +51,9 @@ def _sentence_start(doc: Doc, token_i: int) -> bool:
 class SectionFinder:
     def __init__(self, nlp: Language, name: str):
         headings, spoken = lexicons.sections()
-        self.headings, self.spoken = headings, spoken
+        # Looked up by their tokens, as the matcher saw them: "ASSESSMENT / PLAN" matches "assessment/plan".
+        self.headings = {self._key(nlp.make_doc(h)): kind for h, kind in headings.items()}
+        self.spoken = {self._key(nlp.make_doc(h)): kind for h, kind in spoken.items()}
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.phrases.add("HEADING", [nlp.make_doc(h) for h in headings])
         self.phrases.add("SPOKEN", [nlp.make_doc(h) for h in spoken])
@@ -60,6 +62,10 @@ class SectionFinder:
         self.caps.add("CAPS", [[{"IS_UPPER": True, "LENGTH": {">=": 2}},
                                 {"TEXT": {"REGEX": r"^(?:[A-Z0-9][A-Z0-9'\-]*|[,/&()\-]+)$"}, "OP": "*"},
                                 {"ORTH": ":"}]])
+
+    @staticmethod
+    def _key(tokens) -> tuple[str, ...]:
+        return tuple(t.lower_ for t in tokens)
 
     def __call__(self, doc: Doc) -> Doc:
         found: dict[int, Span] = {}  # heading start token → heading span (label = type)
@@ -72,12 +78,12 @@ class SectionFinder:
                 spoken = cue is not None and cue.lower_ in (":", "colon") and _sentence_start(doc, start)
                 if not (written or spoken):
                     continue
-                kind = self.headings[span.text.lower()]
+                kind = self.headings[self._key(span)]
                 span = doc[start:end + 1]  # the colon belongs to the heading
             else:
                 if not _sentence_start(doc, start):
                     continue
-                kind = self.spoken[span.text.lower()]
+                kind = self.spoken[self._key(span)]
             if start not in found or len(found[start]) < len(span):
                 found[start] = Span(doc, span.start, span.end, label=kind)
         for _, start, end in self.caps(doc):

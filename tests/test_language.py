@@ -285,3 +285,12 @@ def test_a_bad_vocabulary_setting_is_refused(tmp_path):
     config.write_text('vocabulary = "prompt"\n')
     with pytest.raises(ConfigError, match="vocabulary"):
         load(config)
+
+
+def test_written_headers_with_spaced_slashes_and_unknown_capitals():
+    from pipeline.clinical import nlp
+
+    doc = nlp()("ASSESSMENT / PLAN: Stable.\nDIAGNOSTIC STUDIES/LAB DATA: Normal.\nHEAD--CENTRAL NERVOUS SYSTEM: Intact.\n")
+    assert [(h.text, h.label_) for h in doc.spans["headings"]] == [
+        ("ASSESSMENT / PLAN:", "assessment_and_plan"), ("DIAGNOSTIC STUDIES/LAB DATA:", "other"),
+        ("HEAD--CENTRAL NERVOUS SYSTEM:", "other")]
