@@ -54,7 +54,8 @@ def _progress_bar(duration: float):
 
 def cmd_transcribe(args) -> int:
     from .audio import decode
-    from .process import decode_options, draft_bytes, language, letter_info, new_job_id, transcribe_audio
+    from .process import (complete_info, decode_options, draft_bytes, language, letter_info, new_job_id,
+                          transcribe_audio)
     from .writers import to_json
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
@@ -86,7 +87,8 @@ def cmd_transcribe(args) -> int:
                 now = dt.datetime.now()
                 info = letter_info(transcript, new_job_id(now), path.name, now)
                 dictated, analysis = language(transcript, now.date())
-                data: bytes | str = draft_bytes(transcript, info, settings, dictated)
+                info, template = complete_info(info, settings, dictated, analysis)
+                data: bytes | str = draft_bytes(transcript, info, settings, dictated, analysis, template)
                 if args.out:
                     ob.write_atomic(ob.ensure_dir(Path(args.out)) / f"{path.stem}.analysis.json", to_json(analysis))
             else:

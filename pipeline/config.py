@@ -43,7 +43,8 @@ class Settings:
     threads: int = 0  # 0: let the engine use every core
     low_confidence: float = 0.5
     paragraph_pause: float = 2.0  # seconds of silence that start a new paragraph
-    template: Path | None = None  # None: the packaged letter.docx
+    template: Path | None = None  # one .docx for every letter, overriding the kinds' templates
+    templates: Path | None = None  # a folder of practice templates, one per letter kind (models/letters.toml)
     db: Path = field(default_factory=default_db_path)  # the job database, on a local disk
     workers: int = 0  # 0: chosen for the engine and the machine's cores
     settle_seconds: float = 2.0  # a file is complete once unchanged this long

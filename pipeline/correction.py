@@ -191,25 +191,32 @@ def familiar(drug: lexicons.Drug) -> bool:
     return drug.common or zipf_frequency(drug.name, "en") >= FAMILIAR_ZIPF
 
 
+def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[Token, int] | None:
+    """The corrected name for the longest doubtful phrase starting at tokens[i], and the phrase's length."""
+    for n, heard, everyday in _windows(tokens, i, rules):
+        match = best_match(heard, rules)
+        if not match:
+            continue
+        drug, score = match
+        if n == 1 and _letters(heard) == _letters(drug.name):
+            return None  # already the name, in its own capitals ("ACE inhibitor")
+        if not _acceptable(drug, score, heard, everyday, rules):
+            continue
+        span = tokens[i:i + n]  # "met for min" → one token, metformin, over the three words' audio
+        return Token(drug.name, "word", tuple(s for t in span for s in t.sources),
+                     span[0].start, span[-1].end, min(t.probability for t in span), heard=heard), n
+    return None
+
+
 def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules()) -> list[Token]:
     out: list[Token] = []
     i = 0
     while i < len(tokens):
-        for n, heard, everyday in _windows(tokens, i, rules):
-            match = best_match(heard, rules)
-            if not match:
-                continue
-            drug, score = match
-            if _letters(heard) == _letters(drug.name):
-                break  # already the name, in its own capitals ("ACE inhibitor")
-            if not _acceptable(drug, score, heard, everyday, rules):
-                continue
-            span = tokens[i:i + n]
-            out.append(Token(drug.name, "word", tuple(s for t in span for s in t.sources),
-                             span[0].start, span[-1].end, min(t.probability for t in span), heard=heard))
-            i += n
-            break
-        else:
+        fixed = _correction(tokens, i, rules)
+        if fixed is None:
             out.append(tokens[i])
             i += 1
+        else:
+            out.append(fixed[0])
+            i += fixed[1]
     return out

@@ -1,7 +1,10 @@
-"""The draft letter: a .docx rendered from a docxtpl (Jinja2) template.
+"""The draft letter: a .docx rendered from a docxtpl (Jinja2) template of its letter kind.
 
-Low-confidence words are highlighted for the secretary, flagged passages are listed,
-and the job id, source file, engine and model go into the document's core properties.
+Sections become headings; a summary table opens the letter (patient, date of birth,
+author, recipient, appointments to schedule, ICD-10-CM suggestions). Every word the
+secretary should check is highlighted and carries a Word comment saying why: heard with
+low confidence, corrected from what was heard, possibly not said, or a negation to
+confirm. The job id, source file, engine and model go into the core properties.
 """
 from __future__ import annotations
 
@@ -14,34 +17,46 @@ import jinja2
 from docxtpl import DocxTemplate, RichText
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import docx_marks
 from .errors import TemplateError
-from .records import Dictated, LetterInfo, Transcript, Word
+from .records import Analysis, Dictated, LetterInfo, Transcript, Word
 
-HIGHLIGHT = "yellow"
+HIGHLIGHT = "yellow"  # words to check against the audio
+NEGATION = "cyan"  # a negation to confirm
 NOT_STATED = "not stated"
 
 
 def default_template() -> Path:
-    return Path(str(resources.files("pipeline") / "templates" / "letter.docx"))
+    return Path(str(resources.files("pipeline") / "templates" / "family_doctor.docx"))
 
 
 class DraftText(RichText):
     """docxtpl's RichText ``highlight=`` writes cell shading, which Word does not show as a
-    highlight and a secretary cannot clear with the highlighter; write a real <w:highlight>."""
+    highlight and a secretary cannot clear with the highlighter; write a real <w:highlight>.
+    Each highlighted run's reason is kept, in order, for its Word comment."""
 
-    def add_highlighted(self, text: str) -> None:
-        self.xml += (f'<w:r><w:rPr><w:highlight w:val="{HIGHLIGHT}"/></w:rPr>'
+    def __init__(self, reasons: list[str | None] | None = None):
+        super().__init__()
+        self.reasons = reasons if reasons is not None else []
+
+    def add_highlighted(self, text: str, reason: str | None = None, colour: str = HIGHLIGHT) -> None:
+        self.xml += (f'<w:r><w:rPr><w:highlight w:val="{colour}"/></w:rPr>'
                      f'<w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r>')
+        self.reasons.append(reason)
 
 
-def paragraphs(words: list[Word], low_confidence: float, pause: float) -> list[DraftText]:
-    """Group words into paragraphs at long pauses; highlight the doubtful ones."""
+def clock(t: float | None) -> str:
+    return "" if t is None else f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def paragraphs(words: list[Word], low_confidence: float, pause: float, reasons: list) -> list[DraftText]:
+    """Raw words (no language stage) grouped into paragraphs at long pauses; doubtful ones highlighted."""
     result: list[DraftText] = []
     current: DraftText | None = None
     previous_end = None
     for word in words:
         if current is None or (previous_end is not None and word.start - previous_end >= pause):
-            current = DraftText()
+            current = DraftText(reasons)
             result.append(current)
             text = word.text.lstrip()
         else:
@@ -50,35 +65,89 @@ def paragraphs(words: list[Word], low_confidence: float, pause: float) -> list[D
             lead = text[: len(text) - len(text.lstrip())]
             if lead:
                 current.add(lead)
-            current.add_highlighted(text.lstrip())
+            current.add_highlighted(text.lstrip(), f"Low confidence ({word.probability:.2f}): check against the "
+                                                   f"audio at {clock(word.start)}.")
         else:
             current.add(text)
         previous_end = word.end
     return result
 
 
-def token_paragraphs(dictated: Dictated, low_confidence: float) -> list[DraftText]:
-    """Paragraphs of the letter body after the language stage; doubtful and corrected words highlighted."""
-    result = [DraftText()]
-    for token in dictated.tokens:
+def _marks(transcript: Transcript, dictated: Dictated, analysis: Analysis | None,
+           low_confidence: float) -> dict[int, tuple[str, str | None]]:
+    """Token index → (highlight colour, comment or None) for every token the secretary should check.
+    A comment goes on the first token of a passage; the rest of it is highlighted only."""
+    marks: dict[int, tuple[str, str | None]] = {}
+    segment_of = {w: s for s in transcript.segments if s.flags for w in range(*_word_range(transcript, s))}
+    commented_segments: set[int] = set()
+    for i, token in enumerate(dictated.tokens):
+        if token.kind != "word":
+            continue
+        flagged = next((segment_of[w] for w in token.sources if w in segment_of), None)
+        if token.heard is not None:
+            marks[i] = (HIGHLIGHT, f"Corrected from \u201c{token.heard}\u201d: check against the audio at "
+                                   f"{clock(token.start)}.")
+        elif flagged is not None:
+            first = flagged.id not in commented_segments
+            commented_segments.add(flagged.id)
+            marks[i] = (HIGHLIGHT, f"{'; '.join(flagged.flags).capitalize()}: check this passage was said "
+                                   f"({clock(flagged.start)}\u2013{clock(flagged.end)})." if first else None)
+        elif token.probability < low_confidence:
+            marks[i] = (HIGHLIGHT, f"Low confidence ({token.probability:.2f}): check against the audio at "
+                                   f"{clock(token.start)}.")
+    for term in analysis.terms if analysis else ():
+        if not term.negated or term.type not in ("condition", "medication", "procedure"):
+            continue
+        inside = [i for i, t in enumerate(dictated.tokens)
+                  if t.kind == "word" and term.start <= t.char_start < term.end and i not in marks]
+        for k, i in enumerate(inside):
+            marks[i] = (NEGATION, f"Negated: \u201c{term.text}\u201d is written as absent; confirm the negation "
+                                  f"against the audio at {clock(dictated.tokens[i].start)}." if k == 0 else None)
+    return marks
+
+
+def _word_range(transcript: Transcript, segment) -> tuple[int, int]:
+    """The indexes of a segment's words among the transcript's words."""
+    start = 0
+    for s in transcript.segments:
+        if s is segment:
+            return start, start + len(s.words)
+        start += len(s.words)
+    return 0, 0
+
+
+def letter_sections(dictated: Dictated, analysis: Analysis | None, marks: dict, reasons: list) -> list[dict]:
+    """The body as sections: {"heading": text or "", "paragraphs": [DraftText]}. Headings come
+    from the analysis (its text is the dictated text); paragraph breaks from the tokens."""
+    spans = [(s.heading_start, s.heading_end, s.heading.rstrip(": ").strip()) for s in analysis.sections] \
+        if analysis else []
+    sections: list[dict] = [{"heading": "", "paragraphs": [DraftText(reasons)]}]
+    k = 0
+    for i, token in enumerate(dictated.tokens):
+        while k < len(spans) and token.char_start >= spans[k][0]:
+            sections.append({"heading": spans[k][2], "paragraphs": [DraftText(reasons)]})
+            k += 1
+        if spans and k and spans[k - 1][0] <= token.char_start < spans[k - 1][1]:
+            continue  # the heading's own words and colon
+        current = sections[-1]["paragraphs"]
         if token.kind == "break":
-            if result[-1].xml:
-                result.append(DraftText())
+            if current[-1].xml:
+                current.append(DraftText(reasons))
             continue
         gap = dictated.text[token.char_start - 1:token.char_start] if token.char_start else ""
-        if gap == " " and result[-1].xml:
-            result[-1].add(" ")
-        if token.kind == "word" and (token.heard is not None or token.probability < low_confidence):
-            result[-1].add_highlighted(token.text)
+        if gap == " " and current[-1].xml:
+            current[-1].add(" ")
+        if i in marks:
+            colour, reason = marks[i]
+            current[-1].add_highlighted(token.text, reason, colour)
         else:
-            result[-1].add(token.text)
-    return [p for p in result if p.xml]
+            current[-1].add(token.text)
+    for section in sections:
+        section["paragraphs"] = [p for p in section["paragraphs"] if p.xml]
+    return [s for s in sections if s["paragraphs"] or s["heading"]]
 
 
 def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list[str]:
-    def clock(t: float) -> str:
-        return f"{int(t // 60)}:{t % 60:04.1f}"
-
     lines = [
         f"{clock(s.start)}–{clock(s.end)}: {flag}. Heard: “{s.text.strip()}”"
         for s in transcript.segments
@@ -92,8 +161,25 @@ def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list
     return lines
 
 
+def summary_rows(info: LetterInfo, analysis: Analysis | None) -> list[dict]:
+    facts = analysis.facts if analysis else {}
+    rows = [("Patient", info.patient or NOT_STATED), ("Date of birth", info.dob or NOT_STATED)]
+    if info.mrn:
+        rows.append(("MRN", info.mrn))
+    rows += [("Author", f"Dr {info.author}" if info.author else NOT_STATED),
+             ("Recipient", info.recipient or NOT_STATED)]
+    visits = [f"{f['interval']}: due {f['due']}" + (f" ({f['with']})" if f.get("with") else "")
+              for f in facts.get("follow_up", [])]
+    rows.append(("Appointments to schedule", "; ".join(visits) or "none dictated"))
+    codes = list(dict.fromkeys(f"{t.code} {t.normalised}" for t in (analysis.terms if analysis else ())
+                               if t.type == "condition" and t.code and not (t.negated or t.family or t.possible)))
+    rows.append(("ICD-10-CM suggestions (check before billing)", "; ".join(codes) or "none found"))
+    return [{"label": label, "value": value} for label, value in rows]
+
+
 def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: float = 0.5,
-                 paragraph_pause: float = 2.0, template: Path | None = None, dictated: Dictated | None = None) -> bytes:
+                 paragraph_pause: float = 2.0, template: Path | None = None, dictated: Dictated | None = None,
+                 analysis: Analysis | None = None) -> bytes:
     """Return the draft .docx as bytes (the caller writes it atomically)."""
     template = template or default_template()
     try:
@@ -102,18 +188,28 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
     except Exception as err:
         raise TemplateError(f"the letter template cannot be opened ({err})",
                             "give a .docx file made in Word or LibreOffice", str(template))
+    reasons: list[str | None] = []  # one per highlighted run, in the order they are written
+    if dictated is not None:
+        sections = letter_sections(dictated, analysis, _marks(transcript, dictated, analysis, low_confidence), reasons)
+    else:
+        sections = [{"heading": "", "paragraphs": paragraphs(transcript.words, low_confidence, paragraph_pause,
+                                                             reasons)}]
     context = {
         "letter_type": info.letter_type,
         "patient": info.patient or NOT_STATED,
+        "dob": info.dob or NOT_STATED,
+        "mrn": info.mrn or NOT_STATED,
         "author": f"Dr {info.author}" if info.author else NOT_STATED,
+        "recipient": info.recipient or "",
         "date": info.dictated_on,
         "job_id": info.job_id,
         "source": info.source,
         "engine": transcript.engine,
         "model": transcript.model,
         "low_confidence": f"{low_confidence:.0%}",
-        "paragraphs": (token_paragraphs(dictated, low_confidence) if dictated
-                       else paragraphs(transcript.words, low_confidence, paragraph_pause)),
+        "summary": summary_rows(info, analysis),
+        "sections": sections,
+        "paragraphs": [p for s in sections for p in s["paragraphs"]],
         "flags": flag_lines(transcript, dictated),
     }
     # Sandboxed and strict: a practice template cannot reach Python internals, and a
@@ -126,6 +222,7 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
                             f"use only: {', '.join(sorted(context))}", str(template))
     except jinja2.TemplateError as err:
         raise TemplateError(f"the template has a Jinja2 error: {err}", "fix the placeholder named above", str(template))
+    docx_marks.comment_highlights(tpl.docx, reasons)
     props = tpl.docx.core_properties
     props.title = f"{info.letter_type} (draft)"
     props.identifier = info.job_id

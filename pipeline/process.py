@@ -68,7 +68,25 @@ def language(transcript: Transcript, dictated_on: dt.date) -> tuple[Dictated, An
     return dictated, analyse(dictated.text, dictated.preamble, dictated_on, heard, dictated.notes)
 
 
+def complete_info(info: LetterInfo, settings: Settings, dictated: Dictated, analysis: Analysis,
+                  stated_type: str | None = None) -> tuple[LetterInfo, Path]:
+    """The letter's kind, title and header facts once the language stage has run, and its template.
+    ``stated_type`` is the sidecar's letter_type, which wins over the preamble's."""
+    from dataclasses import replace
+
+    from . import letter_kinds
+
+    kind = letter_kinds.choose([stated_type, dictated.preamble.get("letter_type")], dictated.text,
+                               info.recipient or analysis.facts.get("recipient"), info.patient)
+    info = replace(info, letter_type=kind.title, dob=info.dob or dictated.preamble.get("dob"),
+                   mrn=info.mrn or dictated.preamble.get("mrn"),
+                   recipient=info.recipient or analysis.facts.get("recipient"))
+    return info, settings.template or letter_kinds.template_path(kind, settings.templates)
+
+
 def draft_bytes(transcript: Transcript, info: LetterInfo, settings: Settings,
-                dictated: Dictated | None = None) -> bytes:
+                dictated: Dictated | None = None, analysis: Analysis | None = None,
+                template: Path | None = None) -> bytes:
     return render_draft(transcript, info, low_confidence=settings.low_confidence,
-                        paragraph_pause=settings.paragraph_pause, template=settings.template, dictated=dictated)
+                        paragraph_pause=settings.paragraph_pause, template=template or settings.template,
+                        dictated=dictated, analysis=analysis)

@@ -125,7 +125,10 @@ class LetterInfo:
     dictated_on: str  # ISO date
     author: str | None = None
     patient: str | None = None
-    letter_type: str = "Letter"
+    letter_type: str = "Letter"  # the title on the letter
+    dob: str | None = None
+    mrn: str | None = None
+    recipient: str | None = None
 
 
 @dataclass(frozen=True)

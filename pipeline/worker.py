@@ -21,7 +21,7 @@ from .audio import decode
 from .config import Settings
 from .errors import DictationError
 from .intake import Intake
-from .process import decode_options, draft_bytes, language, letter_info, transcribe_audio
+from .process import complete_info, decode_options, draft_bytes, language, letter_info, transcribe_audio
 from .records import DecodeOptions, LetterInfo, Transcript
 from .store import Job, Store
 from .writers import to_json
@@ -94,8 +94,9 @@ class Worker:
         draft_path = Path(job.draft_path) if job.draft_path else self.store.reserve_draft_path(
             job.id, ob.draft_path_base(self.settings.outbox, info, f"{received:%H.%M}"))
         dictated, analysis = language(transcript, received.date())
+        info, template = complete_info(info, self.settings, dictated, analysis, job.metadata.get("letter_type"))
         ob.write_atomic(draft_path.with_suffix(".analysis.json"), to_json(analysis))
-        ob.write_atomic(draft_path, draft_bytes(transcript, info, self.settings, dictated))
+        ob.write_atomic(draft_path, draft_bytes(transcript, info, self.settings, dictated, analysis, template))
 
         for leftover in sorted(work_file.parent.iterdir()) if work_file.parent.is_dir() else ():
             ob.move(leftover, archive / leftover.name)  # the original and its sidecar
@@ -116,6 +117,9 @@ class Worker:
             author=meta.get("author") or heard.author,
             patient=meta.get("patient") or heard.patient,
             letter_type=meta.get("letter_type") or heard.letter_type,
+            dob=meta.get("dob"),
+            mrn=meta.get("mrn"),
+            recipient=meta.get("recipient"),
         )
 
 

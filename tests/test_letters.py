@@ -25,7 +25,11 @@ INFO = LetterInfo(job_id="20261125-120000-abcdef", source="a.wav", dictated_on="
                   author="Anna Patel", patient="John Smith")
 
 
-def test_highlights_and_paragraphs():
+def _cells(doc) -> dict[str, str]:
+    return {row.cells[0].text: row.cells[1].text for table in doc.tables for row in table.rows}
+
+
+def test_highlights_comments_and_summary_of_raw_words():
     w = [Word(" Metformin", 0.0, 0.5, 0.9), Word(" 500", 0.5, 0.8, 0.3), Word(" mg", 0.8, 1.0, 0.95),
          Word(" R&D", 4.0, 4.3, 0.9), Word(" <ok>", 4.3, 4.6, 0.4)]
     doc = docx.Document(io.BytesIO(render_draft(_transcript(w), INFO, low_confidence=0.5, paragraph_pause=2.0)))
@@ -33,7 +37,11 @@ def test_highlights_and_paragraphs():
     assert "Metformin 500 mg" in texts and "R&D <ok>" in texts  # a pause of 3 s starts a paragraph
     lit = [r.text for p in doc.paragraphs for r in p.runs if r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
     assert lit == ["500", "<ok>"]
-    assert "Patient: John Smith" in texts and "Author: Dr Anna Patel" in texts
+    assert [c.text for c in doc.comments] == ["Low confidence (0.30): check against the audio at 0:00.5.",
+                                              "Low confidence (0.40): check against the audio at 0:04.3."]
+    cells = _cells(doc)
+    assert cells["Patient"] == "John Smith" and cells["Author"] == "Dr Anna Patel"
+    assert cells["Date of birth"] == "not stated"
     assert doc.sections[0].header.paragraphs[0].text == "DRAFT — for review"
     props = doc.core_properties
     assert props.identifier == INFO.job_id and props.subject == "a.wav" and "model=base" in props.keywords
@@ -87,8 +95,10 @@ def test_sandbox_blocks_python_internals(tmp_path):
         render_draft(_transcript([Word(" Hi", 0, 1, 0.9)]), INFO, template=path)
 
 
-def test_packaged_template_has_every_placeholder():
-    from pipeline.letters import default_template
+def test_every_packaged_template_renders_the_letter_parts():
+    from pipeline import letter_kinds
 
-    names = DocxTemplate(str(default_template())).get_undeclared_template_variables()
-    assert names >= {"patient", "author", "date", "letter_type", "job_id", "paragraphs", "flags"}
+    for kind in letter_kinds.kinds().values():
+        path = letter_kinds.template_path(kind, None)
+        names = DocxTemplate(str(path)).get_undeclared_template_variables()
+        assert names >= {"letter_type", "date", "author", "summary", "sections", "flags"}, kind.template
