@@ -233,6 +233,26 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_approve(args) -> int:
+    from . import review
+    from .store import Store
+
+    settings = _desk(args)
+    final = review.approve(Store(settings.db), settings, args.job, actor=args.reviewer)
+    print(final)
+    print(final.with_suffix(".fhir.json"))
+    return 0
+
+
+def cmd_return(args) -> int:
+    from . import review
+    from .store import Store
+
+    settings = _desk(args)
+    print(review.return_to_author(Store(settings.db), settings, args.job, args.reason, actor=args.reviewer))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dictation", description="Offline dictation to draft letters.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -283,6 +303,19 @@ def build_parser() -> argparse.ArgumentParser:
     desk(p, engine=False)
     p.add_argument("--day", help="YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("approve", help="approve a draft (as edited in Word): final letter and FHIR record")
+    p.add_argument("job", metavar="JOB", help="the job id (dictation status lists them)")
+    p.add_argument("--as", dest="reviewer", help="who approves (default: your login name)")
+    desk(p, engine=False)
+    p.set_defaults(func=cmd_approve)
+
+    p = sub.add_parser("return", help="send a draft back to its author with a reason")
+    p.add_argument("job", metavar="JOB", help="the job id (dictation status lists them)")
+    p.add_argument("--reason", required=True, help="what the author should fix")
+    p.add_argument("--as", dest="reviewer", help="who returns it (default: your login name)")
+    desk(p, engine=False)
+    p.set_defaults(func=cmd_return)
     return parser
 
 

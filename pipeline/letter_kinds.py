@@ -22,6 +22,7 @@ class LetterKind:
     key: str
     template: str
     title: str
+    loinc: tuple[str, str]  # LOINC document type code and display, for the FHIR record
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +31,7 @@ def _rules() -> dict:
 
 
 def kinds() -> dict[str, LetterKind]:
-    return {key: LetterKind(key, k["template"], k["title"]) for key, k in _rules()["kinds"].items()}
+    return {key: LetterKind(key, k["template"], k["title"], tuple(k["loinc"])) for key, k in _rules()["kinds"].items()}
 
 
 def _by_name(name: str | None) -> str | None:
@@ -61,6 +62,11 @@ def choose(stated: list[str | None], body: str, recipient: str | None, patient: 
     if recipient and patient and _surname(recipient) == _surname(patient) and not re.match(r"(?i)dr\.?\b|doctor", recipient):
         return kinds()["patient_letter"]
     return kinds()[rules["default"]]
+
+
+def by_title(title: str | None) -> LetterKind:
+    """The kind whose title a letter carries (the family-doctor letter if none matches)."""
+    return kinds()[_by_name(title) or _rules()["letter"]["default"]]
 
 
 def template_path(kind: LetterKind, folder: Path | None) -> Path:

@@ -119,8 +119,11 @@ def _word_range(transcript: Transcript, segment) -> tuple[int, int]:
 def letter_sections(dictated: Dictated, analysis: Analysis | None, marks: dict, reasons: list) -> list[dict]:
     """The body as sections: {"heading": text or "", "paragraphs": [DraftText]}. Headings come
     from the analysis (its text is the dictated text); paragraph breaks from the tokens."""
-    spans = [(s.heading_start, s.heading_end, s.heading.rstrip(": ").strip()) for s in analysis.sections] \
-        if analysis else []
+    # A written heading ("PLAN:") becomes the Word heading and leaves the body; a spoken opener
+    # ("My impression is stable angina") stays in its sentence, under a heading of its type.
+    spans = [(s.heading_start, s.heading_end if s.heading.endswith(":") else s.heading_start,
+              s.heading.rstrip(": ").strip() if s.heading.endswith(":") else s.type.replace("_", " ").upper())
+             for s in analysis.sections] if analysis else []
     sections: list[dict] = [{"heading": "", "paragraphs": [DraftText(reasons)]}]
     k = 0
     for i, token in enumerate(dictated.tokens):

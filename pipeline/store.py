@@ -25,6 +25,9 @@ from .outbox import FILE_MODE, ensure_dir
 STATES = ("received", "transcribing", "analysing", "drafted", "in_review", "approved", "returned", "failed")
 ACTIVE = ("received", "transcribing", "analysing")  # a worker still has something to do
 LEASE_SECONDS = 600.0
+# Review: the secretary's reason for returning a letter (kept here, never in the event log,
+# which must stay free of health information), and where the final letter went.
+MIGRATIONS = (("review_note", "TEXT"), ("final_path", "TEXT"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -116,6 +119,8 @@ class Job:
     drafted_at: str | None
     approved_at: str | None
     updated_at: str
+    review_note: str | None = None
+    final_path: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -139,6 +144,10 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")  # a drafted job survives a power cut
         self.db.execute("PRAGMA busy_timeout=30000")
         self.db.executescript(SCHEMA)
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(jobs)")}
+        for name, kind in MIGRATIONS:  # columns added after a database was first made
+            if name not in columns:
+                self.db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -219,7 +228,7 @@ class Store:
         return None if row[0] is None else max(0.0, row[0] - time.time())
 
     def update(self, job_id: str, event: str | None = None, component: str = "worker", detail: str = "",
-               **fields: Any) -> None:
+               actor: str | None = None, **fields: Any) -> None:
         """Change fields of a job (state included) and log the change, in one transaction."""
         fields["updated_at"] = now_iso()
         if fields.get("state") == "drafted":
@@ -233,7 +242,7 @@ class Store:
         with self.transaction():
             self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job_id))
             if event:
-                self.log(job_id, event, component, detail=detail)
+                self.log(job_id, event, component, actor, detail=detail)
 
     def reserve_draft_path(self, job_id: str, base: Path) -> Path:
         """Give the job the first free name among ``base``, ``base (2)``, ... and record it, in one

@@ -16,6 +16,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from . import outbox as ob
+from . import review
 from .asr import Engine
 from .config import Settings
 from .intake import Intake
@@ -110,12 +111,21 @@ class Service:
         except OSError as err:  # a network share gone away: wait, then look again
             log.warning("cannot read the inbox (%s); retrying", type(err).__name__)
 
+    def _collect_approved(self) -> None:
+        """Drafts the secretary moved into outbox/approved/ become final letters."""
+        try:
+            review.collect_approved(self.store, self.settings)
+        except OSError as err:
+            log.warning("cannot read outbox/approved (%s); retrying", type(err).__name__)
+
     def watch(self, polling: bool = False) -> None:
         """Run until stop(): claim files as they settle, process jobs as they come."""
         self.intake.recover()
         self._clean_stale_partials()
         observer = (PollingObserver(timeout=self.settings.settle_seconds) if polling else Observer())
         observer.schedule(_Nudge(self._wake), str(self.intake.inbox), recursive=False)
+        # a draft moved into outbox/approved/ is approved at once, not at the next rescan
+        observer.schedule(_Nudge(self._wake), str(ob.ensure_dir(self.settings.outbox / "approved")), recursive=False)
         observer.start()
         threads = self._start_workers(until_empty=False)
         log.info("watching the inbox with %d worker(s)", self.n_workers)
@@ -123,6 +133,7 @@ class Service:
             last_scan = 0.0
             while not self._stop.is_set():
                 self._poll()
+                self._collect_approved()
                 since = time.monotonic() - last_scan
                 wait = self.settings.rescan_seconds - since
                 if self.intake.settling:

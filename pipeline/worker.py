@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+from . import fhir, letter_kinds
 from . import outbox as ob
 from .asr import Engine
 from .audio import decode
@@ -90,18 +91,23 @@ class Worker:
             ob.write_atomic(transcript_path, to_json(transcript))
 
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
-        info = self._letter_info(job, transcript, received)
+        dictated, analysis = language(transcript, received.date())
+        info, template = complete_info(self._letter_info(job, transcript, received), self.settings, dictated,
+                                       analysis, job.metadata.get("letter_type"))
         draft_path = Path(job.draft_path) if job.draft_path else self.store.reserve_draft_path(
             job.id, ob.draft_path_base(self.settings.outbox, info, f"{received:%H.%M}"))
-        dictated, analysis = language(transcript, received.date())
-        info, template = complete_info(info, self.settings, dictated, analysis, job.metadata.get("letter_type"))
         ob.write_atomic(draft_path.with_suffix(".analysis.json"), to_json(analysis))
-        ob.write_atomic(draft_path, draft_bytes(transcript, info, self.settings, dictated, analysis, template))
+        draft = draft_bytes(transcript, info, self.settings, dictated, analysis, template)
+        ob.write_atomic(draft_path, draft)
+        ob.write_atomic(archive / "draft.docx", draft)  # the draft as written, kept whatever the review does to it
 
         for leftover in sorted(work_file.parent.iterdir()) if work_file.parent.is_dir() else ():
             ob.move(leftover, archive / leftover.name)  # the original and its sidecar
         if work_file.parent.is_dir():
             work_file.parent.rmdir()
+        ob.write_atomic(archive / "document-reference.json", fhir.to_json(fhir.document_reference(
+            job_id=job.id, kind=letter_kinds.by_title(info.letter_type), letter=draft_path, final=False,
+            patient=info.patient, mrn=info.mrn, author=info.author, dictated_on=info.dictated_on)))
         self.store.update(job.id, "drafted", state="drafted", archive_dir=archive, author=info.author,
                           letter_type=info.letter_type, lease_owner=None, lease_until=None)
         log.info("job %s: drafted (%.1f s of audio)", job.id, transcript.duration)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import docx
 import pytest
@@ -109,3 +110,53 @@ def test_final_letter_keeps_edits_and_drops_every_review_mark():
     assert "DRAFT" not in "".join(p.text for p in final.sections[0].header.paragraphs)
     assert "For the secretary" not in body and "Highlighted words" not in body
     assert final.core_properties.content_status == "Final"
+
+
+SHORT = ("This is Doctor Anna Lee dictating a clinic note for patient Mary Jones. "
+         "She is well and her blood pressure is controlled. Continue the same treatment.")
+OTHER = ("This is Doctor Anna Lee dictating a discharge summary for patient Peter Brown. "
+         "He was admitted with pneumonia and treated with antibiotics. He went home today.")
+
+
+def test_approve_and_return_from_the_command_line(tmp_path, synth, capsys):
+    """Real clips through `dictation batch`, then `dictation approve` and `dictation return`."""
+    from fhir.resources.R4B.documentreference import DocumentReference
+
+    from pipeline.cli import main
+    from pipeline.store import Store
+
+    inbox, outbox, db = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jobs.sqlite3"
+    inbox.mkdir()
+    for name, text in (("jones.wav", SHORT), ("brown.wav", OTHER)):
+        (inbox / name).write_bytes(synth(name, text, steady=1.0).read_bytes())
+    desk = ["--inbox", str(inbox), "--outbox", str(outbox), "--db", str(db)]
+    assert main(["batch", "--quiet", "--settle", "0.2", *desk]) == 0
+    jobs = {j.original_name: j for j in Store(db).jobs()}
+    note, summary = jobs["jones.wav"], jobs["brown.wav"]
+    assert note.letter_type == "Progress note" and summary.letter_type == "Discharge summary"
+
+    capsys.readouterr()
+    assert main(["approve", note.id, "--as", "secretary-1", *desk]) == 0
+    final, record_path = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert final.parent == outbox / "approved" / note.drafted_at[:10] and final.is_file()
+    record = DocumentReference.model_validate_json(record_path.read_text())
+    assert (record.status, record.docStatus, record.authenticator.display) == ("current", "final", "secretary-1")
+    assert record.type.coding[0].code == "11506-3" and record.content[0].attachment.url == final.name
+    assert not Path(note.draft_path).exists()
+
+    assert main(["return", summary.id, "--reason", "The discharge medications are missing.", "--as", "secretary-1",
+                 *desk]) == 0
+    moved = Path(capsys.readouterr().out.strip())
+    assert moved.parent.parent == outbox / "returned" and moved.is_file()
+    assert moved.with_suffix(".reason.txt").read_text() == "The discharge medications are missing.\n"
+
+    store = Store(db)
+    assert store.get(note.id).state == "approved" and store.get(summary.id).state == "returned"
+    assert store.get(summary.id).review_note == "The discharge medications are missing."
+    audit = [(e["event"], e["actor"]) for e in store.events() if e["component"] == "review"]
+    assert audit == [("approved", "secretary-1"), ("returned", "secretary-1")]
+    assert all("missing" not in e["detail"] and "Jones" not in e["detail"] for e in store.events())
+
+    # a letter already returned cannot be approved by mistake; the message says why
+    assert main(["approve", summary.id, *desk]) == 2
+    assert "is returned, not a draft waiting for review" in capsys.readouterr().err

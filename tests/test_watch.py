@@ -64,13 +64,16 @@ def dropped(tmp_path_factory, engines, dictation_clip):
 def test_draft_reads_back(dropped):
     settings, service = dropped
     [draft] = list((settings.outbox / "drafts").rglob("*.docx"))
-    assert draft.name.startswith("John Smith - Letter - Sarah Patel - ")
+    assert draft.name.startswith("John Smith - Consultation - Sarah Patel - ")  # a letter thanking the referrer
     assert draft.parent.name == time.strftime("%Y-%m-%d")
     doc = docx.Document(str(draft))
     text = "\n".join(p.text for p in doc.paragraphs)
     for expected in ("chest pain", "hypertension", "blood pressure", "stress test"):
         assert expected in " ".join(words(text))
-    assert "Patient: John Smith" in text and "Author: Dr Sarah Patel" in text
+    cells = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+    assert cells["Patient"] == "John Smith" and cells["Author"] == "Dr Sarah Patel"
+    assert cells["Date of birth"] == "1970-03-03" and cells["Recipient"] == "Dr. Brown"
+    assert cells["Appointments to schedule"].startswith("6 weeks: due ")
     assert doc.sections[0].header.paragraphs[0].text == "DRAFT — for review"
 
     [archive] = list((settings.outbox / "archive").glob("*/*"))
@@ -80,14 +83,22 @@ def test_draft_reads_back(dropped):
     assert props.identifier == archive.name
     assert props.subject == "Smith dictation.wav"
     assert "engine=faster-whisper" in props.keywords and "model=base" in props.keywords
-    # Exactly the letter's doubtful and corrected words are highlighted (the preamble is not
-    # part of the letter body).
+    # Exactly the letter's doubtful, corrected and possibly-unsaid words are highlighted (the
+    # preamble is not part of the letter body), each passage with a comment saying why.
     from pipeline.process import language
 
-    dictated, _ = language(transcript, dt.date.today())
+    dictated, analysis = language(transcript, dt.date.today())
+    headings = [range(s.heading_start, s.heading_end) for s in analysis.sections if s.heading.endswith(":")]
+    flagged, first = set(), 0
+    for segment in transcript.segments:
+        if segment.flags:
+            flagged |= set(range(first, first + len(segment.words)))
+        first += len(segment.words)
     lit = [r.text.strip() for p in doc.paragraphs for r in p.runs if r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
-    doubtful = [t.text for t in dictated.tokens if t.kind == "word" and (t.probability < LOW or t.heard)]
+    doubtful = [t.text for t in dictated.tokens if t.kind == "word" and (
+        t.probability < LOW or t.heard or flagged & set(t.sources)) and not any(t.char_start in h for h in headings)]
     assert lit == doubtful
+    assert len(doc.comments) >= 1 and all("check" in c.text or "confirm" in c.text for c in doc.comments)
     assert draft.with_suffix(".analysis.json").is_file()
     assert (draft.with_suffix(".analysis.json").stat().st_mode & 0o777) == 0o600
 
@@ -101,7 +112,7 @@ def test_job_store_records_it(dropped):
     assert good.author == "Sarah Patel"
     assert bad.state == "failed" and "cannot be read as audio" in bad.error
     events = [e["event"] for e in service.store.events(good.id)]
-    assert events == ["received", "transcribing", "analysing", "drafted"]
+    assert events[:4] == ["received", "transcribing", "analysing", "drafted"]
     # The event log holds no names: neither the patient's nor the file's.
     for e in service.store.events():
         assert "Smith" not in e["detail"] and "John" not in e["detail"]
@@ -140,3 +151,48 @@ def test_no_speech_is_failed_not_an_empty_letter(tmp_path, engines):
     summary = Service(settings, engines("faster", "base", "int8")).batch(progress=False)
     assert summary.failed == 1 and summary.drafted == 0 and not (settings.outbox / "drafts").exists()
     assert "no speech" in (settings.outbox / "failed" / "hiss.wav.error.txt").read_text()
+
+
+def test_secretary_approves_by_moving_her_edited_draft(dropped):
+    """Edit the draft in Word (python-docx here), move it into outbox/approved/: a running
+    watcher makes the final letter and its FHIR record, and logs who approved it."""
+    from fhir.resources.R4B.documentreference import DocumentReference
+
+    settings, service = dropped
+    [draft] = list((settings.outbox / "drafts").rglob("*.docx"))
+    job = next(j for j in service.store.jobs() if j.state == "drafted")
+    archive = settings.outbox / "archive" / draft.parent.name / job.id
+    preliminary = DocumentReference.model_validate_json((archive / "document-reference.json").read_text())
+    assert preliminary.docStatus == "preliminary" and preliminary.status == "current"
+
+    doc = docx.Document(str(draft))
+    body = next(p for p in doc.paragraphs if "referring" in p.text)
+    body.add_run(" Seen with his wife.")  # the secretary's edit
+    approved = settings.outbox / "approved"
+    approved.mkdir(exist_ok=True)
+    doc.save(approved / draft.name)
+    draft.unlink()  # moved, as Explorer would
+
+    runner = Service(settings, service.engine)
+    thread = threading.Thread(target=runner.watch, daemon=True)
+    thread.start()
+    day = approved / draft.parent.name
+    ok = wait_for(lambda: (day / draft.name).is_file() and (day / draft.name).with_suffix(".fhir.json").is_file(),
+                  timeout=60)
+    runner.stop()
+    thread.join(timeout=30)
+    assert ok, "the moved draft was not approved"
+    final = docx.Document(str(day / draft.name))
+    text = "\n".join(p.text for p in final.paragraphs)
+    assert "Seen with his wife." in text and "For the secretary" not in text
+    assert not [r for p in final.paragraphs for r in p.runs if r.font.highlight_color is not None]
+    assert len(final.comments) == 0 and final.core_properties.content_status == "Final"
+    record = DocumentReference.model_validate_json((day / draft.name).with_suffix(".fhir.json").read_text())
+    assert record.status == "current" and record.docStatus == "final" and record.content[0].attachment.size > 0
+    assert record.type.coding[0].code == "11488-4" and record.subject.display == "John Smith"
+    assert not (approved / draft.name).exists()  # the moved copy became the final letter
+    assert (archive / "draft.docx").is_file()  # the draft as the machine wrote it, kept
+    job = service.store.get(job.id)
+    assert job.state == "approved" and job.approved_at and job.final_path == str(day / draft.name)
+    events = list(service.store.events(job.id))
+    assert events[-1]["event"] == "approved" and events[-1]["component"] == "review"
