@@ -253,6 +253,15 @@ def cmd_return(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from .web.app import serve
+
+    settings = _desk(args)
+    print(f"review page: http://{args.host}:{args.port}/  (Ctrl+C to stop)")
+    serve(settings, host=args.host, port=args.port, token=settings.review_token)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dictation", description="Offline dictation to draft letters.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -316,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="reviewer", help="who returns it (default: your login name)")
     desk(p, engine=False)
     p.set_defaults(func=cmd_return)
+
+    p = sub.add_parser("review", help="serve the review page (queue, audio beside the text, approve/return)")
+    p.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1; others need review_token)")
+    p.add_argument("--port", type=int, default=8765)
+    desk(p, engine=False)
+    p.set_defaults(func=cmd_review)
     return parser
 
 

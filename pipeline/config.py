@@ -50,6 +50,7 @@ class Settings:
     settle_seconds: float = 2.0  # a file is complete once unchanged this long
     rescan_seconds: float = 30.0  # full inbox rescan, for events a network share misses
     vocabulary: str = "off"  # "hotwords": bias Whisper toward drug names (measured in bench/clinical.py)
+    review_token: str | None = None  # needed to serve the review page beyond this machine
     vocabulary_words: Path | None = None  # the author's own word list, one a line, for the hotwords
 
     def replace(self, **changes: Any) -> "Settings":

@@ -73,7 +73,7 @@ def paragraphs(words: list[Word], low_confidence: float, pause: float, reasons: 
     return result
 
 
-def _marks(transcript: Transcript, dictated: Dictated, analysis: Analysis | None,
+def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis | None,
            low_confidence: float) -> dict[int, tuple[str, str | None]]:
     """Token index → (highlight colour, comment or None) for every token the secretary should check.
     A comment goes on the first token of a passage; the rest of it is highlighted only."""
@@ -193,7 +193,7 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
                             "give a .docx file made in Word or LibreOffice", str(template))
     reasons: list[str | None] = []  # one per highlighted run, in the order they are written
     if dictated is not None:
-        sections = letter_sections(dictated, analysis, _marks(transcript, dictated, analysis, low_confidence), reasons)
+        sections = letter_sections(dictated, analysis, review_marks(transcript, dictated, analysis, low_confidence), reasons)
     else:
         sections = [{"heading": "", "paragraphs": paragraphs(transcript.words, low_confidence, paragraph_pause,
                                                              reasons)}]

@@ -1,0 +1,30 @@
+// The queue: urgent letters first, then the oldest. One click opens a letter.
+function age(minutes) {
+  if (minutes < 60) return minutes + " min";
+  const h = Math.floor(minutes / 60);
+  return h < 48 ? h + " h" : Math.floor(h / 24) + " days";
+}
+
+async function load() {
+  const rows = await (await fetch("/api/queue")).json();
+  const body = document.getElementById("rows");
+  body.replaceChildren();
+  for (const job of rows) {
+    const tr = document.createElement("tr");
+    if (job.urgent) tr.className = "urgent";
+    const link = document.createElement("a");
+    link.href = "/review/" + encodeURIComponent(job.id);
+    link.textContent = job.patient || "(patient not stated)";
+    const cells = [link, job.type, job.author ? "Dr " + job.author : "", age(job.age_minutes), job.state];
+    for (const value of cells) {
+      const td = document.createElement("td");
+      if (value instanceof Node) td.append(value); else td.textContent = value;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  document.getElementById("count").textContent = rows.length + " waiting";
+  document.getElementById("empty").hidden = rows.length > 0;
+}
+load();
+setInterval(load, 15000);

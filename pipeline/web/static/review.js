@@ -1,0 +1,95 @@
+// One letter beside its audio. Every word is a span that knows its time in the recording:
+// playback lights the current word, a click plays from a word, flags jump to their words.
+const jobId = decodeURIComponent(location.pathname.split("/").pop());
+const csrf = document.querySelector('meta[name="csrf"]').content;
+const audio = document.getElementById("audio");
+const letter = document.getElementById("letter");
+let words = [];
+
+function render(data) {
+  document.getElementById("title").textContent =
+    (data.patient || "Patient not stated") + " — " + (data.type || "Letter") + (data.author ? " — Dr " + data.author : "");
+  letter.replaceChildren();
+  const flags = document.getElementById("flags");
+  flags.replaceChildren();
+  let previous = null;
+  for (const token of data.tokens) {
+    if (token.kind === "break") { letter.append(document.createTextNode(token.text)); previous = token; continue; }
+    const glued = token.kind === "mark" && ".,;:?!)".includes(token.text);
+    if (previous && previous.kind !== "break" && !glued && !(previous.kind === "mark" && previous.text === "("))
+      letter.append(document.createTextNode(" "));
+    if (token.kind === "word" && token.start !== null) {
+      const span = document.createElement("span");
+      span.className = "w" + (token.marked ? (token.flag && token.flag.startsWith("Negated") ? " negation" : " flag") : "");
+      span.textContent = token.text;
+      span.dataset.start = token.start;
+      span.dataset.end = token.end;
+      if (token.flag) {
+        span.title = token.flag;
+        const item = document.createElement("li");
+        item.textContent = token.flag;
+        item.addEventListener("click", () => jump(span));
+        flags.append(item);
+      }
+      words.push(span);
+      letter.append(span);
+    } else {
+      letter.append(document.createTextNode(token.text));
+    }
+    previous = token;
+  }
+}
+
+function jump(span) {
+  audio.currentTime = parseFloat(span.dataset.start);
+  span.scrollIntoView({ block: "center" });
+  audio.play();
+}
+
+function follow() {
+  const t = audio.currentTime;
+  for (const span of words) {
+    const on = t >= parseFloat(span.dataset.start) && t < parseFloat(span.dataset.end);
+    span.classList.toggle("current", on);
+  }
+}
+
+function setRate(rate) {
+  audio.playbackRate = Math.min(2.0, Math.max(0.5, Math.round(rate * 10) / 10));
+  document.getElementById("rate").textContent = "speed " + audio.playbackRate.toFixed(1) + "×";
+}
+
+// Foot-pedal keys: they work while the secretary types in the letter.
+document.addEventListener("keydown", (event) => {
+  const key = event.key, alt = event.altKey;
+  if (key === "F4" || (alt && key.toLowerCase() === "p")) { audio.paused ? audio.play() : audio.pause(); }
+  else if (key === "F2" || (alt && key.toLowerCase() === "b")) { audio.currentTime = Math.max(0, audio.currentTime - 3); }
+  else if (key === "F7" || (alt && key === "ArrowDown")) { setRate(audio.playbackRate - 0.1); }
+  else if (key === "F8" || (alt && key === "ArrowUp")) { setRate(audio.playbackRate + 0.1); }
+  else return;
+  event.preventDefault();
+});
+
+letter.addEventListener("click", (event) => {
+  const span = event.target.closest ? event.target.closest(".w") : null;
+  if (span) { audio.currentTime = parseFloat(span.dataset.start); audio.play(); }
+});
+
+async function post(action, body) {
+  const response = await fetch("/api/jobs/" + encodeURIComponent(jobId) + "/" + action, {
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify(body),
+  });
+  const result = await response.json();
+  document.getElementById("status").textContent = response.ok ? result.state : "Not done: " + result.error;
+  if (response.ok) letter.contentEditable = "false";
+}
+
+document.getElementById("approve").addEventListener("click", () => post("approve", { text: letter.innerText }));
+document.getElementById("return").addEventListener("click", () =>
+  post("return", { reason: document.getElementById("reason").value }));
+
+audio.addEventListener("timeupdate", follow);
+audio.addEventListener("seeked", follow);
+audio.src = "/api/jobs/" + encodeURIComponent(jobId) + "/audio";
+fetch("/api/jobs/" + encodeURIComponent(jobId)).then((r) => r.json()).then(render);

@@ -1,0 +1,172 @@
+"""The review page, in a real headless Chromium (Debian's, driven by Playwright), against a
+real server on 127.0.0.1 with real drafts made from synthesised dictations."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import docx
+import httpx
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import Settings
+from pipeline.errors import DictationError
+from pipeline.store import Store
+from pipeline.web.app import ReviewApp, serve
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+NOTE = ("This is Doctor Anna Lee dictating a clinic note for patient Mary Jones. "
+        "She is well and her blood pressure is controlled. She denies chest pain. "
+        "Plan colon continue lisinopril 10 milligrams daily period")
+
+
+def _chromium() -> Path:
+    """Debian's chromium, installed here if it is missing; the test skips only if that fails."""
+    if not CHROMIUM.exists() and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, timeout=600)
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed and `apt-get install chromium` failed here")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, settings: Settings, token: str | None = None):
+        import uvicorn
+
+        self.port = _free_port()
+        self.app = ReviewApp(settings, token)
+        self.server = uvicorn.Server(uvicorn.Config(self.app.build(), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "Server":
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory, synth) -> Settings:
+    """One dictation through `dictation batch`: a real draft waiting for review."""
+    root = tmp_path_factory.mktemp("review")
+    settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3")
+    settings.inbox.mkdir()
+    (settings.inbox / "jones.wav").write_bytes(synth("review-note", NOTE, steady=1.0).read_bytes())
+    args = ["--inbox", str(settings.inbox), "--outbox", str(settings.outbox), "--db", str(settings.db)]
+    assert main(["batch", "--quiet", "--settle", "0.2", *args]) == 0
+    return settings
+
+
+def test_review_in_a_real_browser(desk):
+    from playwright.sync_api import sync_playwright
+
+    chromium = _chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    [job] = Store(desk.db).jobs()
+    with Server(desk) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--autoplay-policy=no-user-gesture-required"])
+        # bypass_csp: Playwright's wait_for_function evaluates strings, which the page's CSP forbids
+        page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
+        page.goto(server.url + "/")
+        page.wait_for_selector("#rows tr")
+        assert "Mary Jones" in page.inner_text("#rows") and "Progress note" in page.inner_text("#rows")
+        page.screenshot(path=str(ARTIFACTS / "review-queue.png"))
+
+        page.click("#rows a")
+        page.wait_for_selector("#letter .w")
+        page.wait_for_function("document.getElementById('audio').readyState >= 1")
+        word = page.locator("#letter .w", has_text="controlled")
+        start = float(word.get_attribute("data-start"))
+        word.click()
+        page.wait_for_function("!document.getElementById('audio').paused")
+        played_from = page.evaluate("document.getElementById('audio').currentTime")
+        assert start - 0.05 <= played_from <= start + 1.5  # playback started at the clicked word
+        page.wait_for_selector("#letter .w.current")
+        page.keyboard.press("F4")  # the pedal: pause
+        assert page.evaluate("document.getElementById('audio').paused")
+        page.keyboard.press("F8")
+        assert page.inner_text("#rate") == "speed 1.1×"
+        assert page.locator("#flags li").count() >= 1  # at least the negation to confirm
+        page.screenshot(path=str(ARTIFACTS / "review-page.png"))
+
+        # the secretary edits a word, then approves
+        word.evaluate("(el) => { el.textContent = 'well controlled'; }")
+        page.click("#approve")
+        page.wait_for_function("document.getElementById('status').textContent === 'approved'")
+        page.screenshot(path=str(ARTIFACTS / "review-approved.png"))
+        browser.close()
+
+    job = Store(desk.db).get(job.id)
+    assert job.state == "approved"
+    final = docx.Document(job.final_path)
+    text = "\n".join(p.text for p in final.paragraphs)
+    assert "well controlled" in text and not final.comments
+    assert Path(job.final_path).with_suffix(".fhir.json").is_file()
+
+
+def test_page_edits_keep_every_words_audio():
+    from pipeline import edits
+    from pipeline.dictation import dictate
+    from pipeline.records import Word
+
+    spoken = "the patient is well period new paragraph plan colon continue metformin period".split()
+    letter = dictate([Word(" " + w, i * 0.5, i * 0.5 + 0.4, 0.9) for i, w in enumerate(spoken)])
+    edited = edits.apply(letter, letter.text.replace("well", "very well").replace("metformin", "insulin"))
+    times = {t.text: (t.start, t.end) for t in edited.tokens if t.kind == "word"}
+    assert edited.text == "The patient is very well.\n\nPLAN: Continue insulin."
+    assert times["well"] == (1.5, 1.9) and times["Continue"] == (4.5, 4.9)  # unchanged words keep their time
+    assert times["very"] == (1.4, 1.5)  # an inserted word: the gap between its neighbours
+    assert times["insulin"] == (5.0, 5.4)  # an edited word: the span of the word it replaced
+
+
+def test_beyond_localhost_needs_a_token(desk):
+    with pytest.raises(DictationError, match="review_token"):
+        serve(desk, host="0.0.0.0", port=_free_port(), token=None)
+
+
+def test_token_csrf_and_paths(desk, tmp_path):
+    (desk.outbox.parent / "secret.txt").write_text("not for the browser")
+    with Server(desk, token="s3cret-token") as server:
+        client = httpx.Client(base_url=server.url)
+        assert client.get("/").status_code == 401  # no token
+        assert client.get("/api/queue").status_code == 401
+        assert client.get("/login", params={"token": "wrong"}).status_code == 401
+        assert client.get("/login", params={"token": "s3cret-token"}).status_code == 303
+        assert client.get("/api/queue").status_code == 200  # the cookie carries the token now
+
+        # nothing outside the outbox and the static folder can be asked for
+        for path in ("/static/../../../pyproject.toml", "/static/%2e%2e/app.py", "/api/jobs/..%2F..%2Fsecret.txt",
+                     "/api/jobs/../secret.txt/audio", "/api/jobs/20261126-000000-abcdef/audio"):
+            response = client.get(path)
+            assert response.status_code == 404 and b"not for the browser" not in response.content, path
+
+        # state changes only from the page: the CSRF header, and a same-origin Origin
+        job = Store(desk.db).jobs()[0]
+        url = f"/api/jobs/{job.id}/return"
+        assert client.post(url, json={"reason": "x"}).status_code == 403
+        assert client.post(url, json={"reason": "x"}, headers={"X-CSRF-Token": server.app.csrf,
+                                                                "Origin": "http://evil.example"}).status_code == 403
+        form = client.post(url, data={"reason": "x"}, headers={"Origin": server.url})  # a cross-site form post
+        assert form.status_code == 403
+        assert Store(desk.db).get(job.id).state == job.state  # nothing changed
