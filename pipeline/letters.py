@@ -9,6 +9,7 @@ confirm. The job id, source file, engine and model go into the core properties.
 from __future__ import annotations
 
 import io
+import tomllib
 from importlib import resources
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -180,6 +181,20 @@ def summary_rows(info: LetterInfo, analysis: Analysis | None) -> list[dict]:
     return [{"label": label, "value": value} for label, value in rows]
 
 
+def _practice_fields(template: Path) -> dict[str, str]:
+    """The practice's own placeholders ({{ practice_name }}, {{ practice_phone }}, …) from
+    ``fields.toml`` beside its templates: plain strings, one per name."""
+    path = template.parent / "fields.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise TemplateError(f"the practice's fields file is not valid TOML ({err})",
+                            'write one line per placeholder: practice_name = "Hillside Practice"', str(path))
+    return {str(k): str(v) for k, v in data.items() if not isinstance(v, dict | list)}
+
+
 def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: float = 0.5,
                  paragraph_pause: float = 2.0, template: Path | None = None, dictated: Dictated | None = None,
                  analysis: Analysis | None = None) -> bytes:
@@ -215,6 +230,7 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
         "paragraphs": [p for s in sections for p in s["paragraphs"]],
         "flags": flag_lines(transcript, dictated),
     }
+    context = _practice_fields(template) | context  # ours win: a field file cannot fake the patient
     # Sandboxed and strict: a practice template cannot reach Python internals, and a
     # misspelt placeholder is an error rather than a silently blank field.
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)

@@ -88,6 +88,16 @@ def test_a_practice_template_folder_replaces_one_kind(tmp_path):
     assert other.paragraphs[0].text == "Discharge summary"
 
 
+def test_a_practice_template_with_its_own_placeholders(tmp_path):
+    template = docx.Document()
+    template.add_paragraph("{{ practice_name }} · {{ practice_phone }} · {{ patient }}")
+    template.save(tmp_path / "consultation_reply.docx")
+    (tmp_path / "fields.toml").write_text('practice_name = "Hillside Practice"\npractice_phone = "01234 567890"\n'
+                                          'patient = "someone else"\n')
+    _, doc = _draft(DICTATION, settings=Settings(templates=tmp_path))
+    assert doc.paragraphs[0].text == "Hillside Practice · 01234 567890 · John Smith"  # ours win over the file
+
+
 def test_a_broken_practice_template_names_its_placeholder(tmp_path):
     template = docx.Document()
     template.add_paragraph("{{ patient_full_name }}")
