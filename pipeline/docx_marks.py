@@ -4,7 +4,7 @@ from the final letter.
 A draft's highlighted runs each carry a Word comment with the reason to check them. On
 approval the final letter keeps the secretary's text and loses every mark of the review:
 highlights, comments, and the paragraphs in the ``Review Note`` style (the DRAFT mark in
-the header, the list of flags, the footnote).
+the header, the summary table, the list of flags, the footnote).
 """
 from __future__ import annotations
 
@@ -59,6 +59,10 @@ def finalise(draft: bytes) -> bytes:
     comments = doc.part._comments_part.element  # python-docx has no public way to delete comments
     for comment in list(comments):
         comments.remove(comment)
+    for table in list(doc.tables):  # the summary: a table of review notes only
+        cells = [p for row in table.rows for cell in row.cells for p in cell.paragraphs]
+        if cells and all(p.style is not None and p.style.name == REVIEW_STYLE for p in cells):
+            table._tbl.getparent().remove(table._tbl)
     _drop_review_paragraphs(doc.paragraphs)
     for section in doc.sections:
         _drop_review_paragraphs(section.header.paragraphs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import io
+import json
 import logging
 from pathlib import Path
 
@@ -67,10 +68,11 @@ def approve(store: Store, settings: Settings, job_id: str, actor: str | None = N
     final = ob.unique(ob.ensure_dir(settings.outbox / "approved" / _date_folder(job)) / draft.name)
     ob.write_atomic(final, final_bytes)
     title = docx.Document(io.BytesIO(final_bytes)).core_properties.title or job.letter_type
+    facts = _facts(draft)
     record = fhir.document_reference(
         job_id=job.id, kind=letter_kinds.by_title(title), letter=final, final=True,
-        patient=_patient(final_bytes), mrn=job.metadata.get("mrn"), author=job.author,
-        dictated_on=(job.received_at or now_iso())[:10], approved_by=actor)
+        patient=_patient(source.read_bytes()) or facts.get("name"), mrn=job.metadata.get("mrn") or facts.get("mrn"),
+        author=job.author, dictated_on=(job.received_at or now_iso())[:10], approved_by=actor)
     ob.write_atomic(final.with_suffix(".fhir.json"), fhir.to_json(record))
     # The draft as the machine wrote it is in the archive already; the review copies go.
     analysis = draft.with_suffix(".analysis.json")
@@ -103,8 +105,16 @@ def return_to_author(store: Store, settings: Settings, job_id: str, reason: str,
     return moved
 
 
+def _facts(draft: Path) -> dict:
+    """The patient facts the language stage found (name, dob, mrn), from the analysis beside the draft."""
+    analysis = draft.with_suffix(".analysis.json")
+    if not analysis.is_file():
+        return {}
+    return json.loads(analysis.read_text(encoding="utf-8")).get("facts", {}).get("patient") or {}
+
+
 def _patient(letter: bytes) -> str | None:
-    """The patient as the letter's summary table states it (after the secretary's edits)."""
+    """The patient as the draft's summary table states it (after the secretary's edits)."""
     doc = docx.Document(io.BytesIO(letter))
     for table in doc.tables:
         for row in table.rows:

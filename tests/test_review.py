@@ -119,6 +119,8 @@ def test_final_letter_keeps_edits_and_drops_every_review_mark():
     assert len(final.comments) == 0 and b"commentReference" not in final.element.xml.encode()
     assert "DRAFT" not in "".join(p.text for p in final.sections[0].header.paragraphs)
     assert "For the secretary" not in body and "Highlighted words" not in body
+    assert "Re: John Smith, date of birth 1970-03-03" in body
+    assert not final.tables  # the summary (appointments to book, codes to bill) is for the secretary only
     assert final.core_properties.content_status == "Final"
 
 

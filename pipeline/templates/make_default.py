@@ -17,8 +17,9 @@ are Jinja2, rendered by docxtpl in a sandbox:
 - ``paragraphs``: the whole body as one list of rich-text paragraphs;
 - ``flags``: strings, what the secretary should check.
 
-Paragraphs in the style ``Review Note`` (the DRAFT mark, the flag list, the footnote) are
-for the review only: approval removes them from the final letter.
+Paragraphs in the style ``Review Note`` (the DRAFT mark, the summary table, the flag list,
+the footnote) are for the review only: approval removes them, and any table made only of
+them, from the final letter.
 """
 from __future__ import annotations
 
@@ -69,13 +70,21 @@ def build(path: Path, closing: str | None, has_recipient: bool) -> Path:
         doc.add_paragraph("To: {{ recipient }}")
         doc.add_paragraph("{%p endif %}")
 
+    doc.add_paragraph().add_run("Re: {{ patient }}, date of birth {{ dob }}").bold = True
+
+    # The summary is for the secretary (appointments to book, codes to bill): its cells are in
+    # the review style, so approval removes the whole table from the final letter.
     table = doc.add_table(rows=3, cols=2)
     table.style = doc.styles["Table Grid"]
     table.cell(0, 0).text = "{%tr for row in summary %}"
     table.cell(1, 0).paragraphs[0].add_run("{{ row.label }}").bold = True
     table.cell(1, 1).text = "{{ row.value }}"
     table.cell(2, 0).text = "{%tr endfor %}"
-    doc.add_paragraph()
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.style = doc.styles[REVIEW_STYLE]
+    doc.add_paragraph("", style=REVIEW_STYLE)
 
     doc.add_paragraph("{%p for section in sections %}")
     doc.add_paragraph("{%p if section.heading %}")

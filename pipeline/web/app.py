@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import edits, review
 from ..audio import SAMPLE_RATE, decode
+from ..clinical import analyse
 from ..config import Settings
 from ..errors import DictationError
 from ..letters import review_marks
@@ -156,14 +157,16 @@ class ReviewApp:
         if job is None:
             return JSONResponse({"error": "no such job"}, status_code=404)
         body = await request.json()
-        transcript, dictated, analysis = self._letter(job)
+        transcript, dictated, _ = self._letter(job)
         edited = edits.apply(dictated, str(body.get("text", dictated.text)))
+        # the letter's sections and facts as the secretary left them
+        analysis = analyse(edited.text, edited.preamble, dt.date.fromisoformat(job.received_at[:10]))
         info = LetterInfo(job_id=job.id, source=job.original_name, dictated_on=job.received_at[:10],
-                          author=job.author, patient=self._patient(job) or None)
+                          author=job.author, patient=self._patient(job) or None, mrn=job.metadata.get("mrn"))
         info, template = complete_info(info, self.settings, edited, analysis, job.metadata.get("letter_type"))
         with tempfile.TemporaryDirectory() as folder:
             copy = Path(folder) / "edited.docx"
-            copy.write_bytes(draft_bytes(transcript, info, self.settings, edited, None, template))
+            copy.write_bytes(draft_bytes(transcript, info, self.settings, edited, analysis, template))
             try:
                 final = review.approve(self.store, self.settings, job.id, actor=body.get("reviewer") or "review page",
                                        edited=copy)
