@@ -154,6 +154,7 @@ class Service:
         started = now_iso()
         self.intake.recover()
         self._clean_stale_partials()
+        self._collect_approved()  # drafts moved into outbox/approved/ since the watcher last ran
         self._poll(trust_mtime=True)
         while self.intake.settling and not self._stop.is_set():  # files still being copied
             time.sleep(self.settings.settle_seconds / 4)

@@ -126,6 +126,8 @@ def test_final_letter_keeps_edits_and_drops_every_review_mark():
 
 SHORT = ("This is Doctor Anna Lee dictating a clinic note for patient Mary Jones. "
          "She is well and her blood pressure is controlled. Continue the same treatment.")
+THIRD = ("This is Doctor Anna Lee dictating a progress note for patient Jane Green. "
+         "Her asthma is better on the new inhaler. Review in three months.")
 OTHER = ("This is Doctor Anna Lee dictating a discharge summary for patient Peter Brown. "
          "He was admitted with pneumonia and treated with antibiotics. He went home today.")
 
@@ -139,7 +141,7 @@ def test_approve_and_return_from_the_command_line(tmp_path, synth, capsys):
 
     inbox, outbox, db = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jobs.sqlite3"
     inbox.mkdir()
-    for name, text in (("jones.wav", SHORT), ("brown.wav", OTHER)):
+    for name, text in (("jones.wav", SHORT), ("brown.wav", OTHER), ("green.wav", THIRD)):
         (inbox / name).write_bytes(synth(name, text, steady=1.0).read_bytes())
     desk = ["--inbox", str(inbox), "--outbox", str(outbox), "--db", str(db)]
     assert main(["batch", "--quiet", "--settle", "0.2", *desk]) == 0
@@ -172,3 +174,10 @@ def test_approve_and_return_from_the_command_line(tmp_path, synth, capsys):
     # a letter already returned cannot be approved by mistake; the message says why
     assert main(["approve", summary.id, *desk]) == 2
     assert "is returned, not a draft waiting for review" in capsys.readouterr().err
+
+    # a draft moved into outbox/approved/ while no watcher ran is approved by the next batch
+    third = Path(jobs["green.wav"].draft_path)
+    third.rename(outbox / "approved" / third.name)
+    assert main(["batch", "--quiet", *desk]) == 0
+    assert Store(db).get(jobs["green.wav"].id).state == "approved"
+    assert not (outbox / "approved" / third.name).exists()
