@@ -18,7 +18,7 @@ from . import outbox as ob
 from .audio import AUDIO_SUFFIXES
 from .errors import DictationError
 from .process import new_job_id
-from .store import ACTIVE, Store
+from .store import ACTIVE, Store, owner_alive, worker_id
 from .weights import sha256_of
 
 log = logging.getLogger("dictation.intake")
@@ -26,7 +26,8 @@ WORK_DIR = ".work"
 TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 # A work folder with no job row is one whose claimant died between the rename and the
 # insert (milliseconds); a live claimant is never this slow.
-ORPHAN_GRACE_SECONDS = 30.0
+ORPHAN_GRACE_SECONDS = 30.0  # a claim whose claimant cannot be checked is left this long
+CLAIM_MARK = ".claimed-by"  # host:pid of the process that claimed a work folder
 
 
 def is_candidate(path: Path) -> bool:
@@ -78,9 +79,13 @@ class Intake:
         """Move ``path`` (and its sidecar) into the work area and register it; return the job id."""
         job_id = new_job_id()
         work_dir = ob.ensure_dir(self.work / job_id)
+        # Who claims it, written before the file moves in: if this process dies before the job
+        # row exists, the next run sees a dead claimant and takes the folder over at once.
+        (work_dir / CLAIM_MARK).write_text(worker_id())
         try:
             os.rename(path, work_dir / path.name)  # atomic: exactly one claimant succeeds
         except FileNotFoundError:
+            (work_dir / CLAIM_MARK).unlink()
             work_dir.rmdir()
             return None
         self._seen.pop(path, None)
@@ -101,6 +106,7 @@ class Intake:
 
     def register(self, work_dir: Path) -> str | None:
         """Create the job for a claimed folder: a duplicate or a bad file is set aside with its reason."""
+        (work_dir / CLAIM_MARK).unlink(missing_ok=True)
         inputs, sidecars = self._contents(work_dir)
         if not inputs:  # only a sidecar: its recording never came
             for p in sidecars:
@@ -173,7 +179,10 @@ class Intake:
                 elif job.state not in ACTIVE and not any(work_dir.iterdir()):
                     work_dir.rmdir()
                 continue
-            if time.time() - work_dir.stat().st_mtime < ORPHAN_GRACE_SECONDS:
+            mark = work_dir / CLAIM_MARK
+            claimant = mark.read_text().strip() if mark.is_file() else None
+            dead = claimant is not None and not owner_alive(claimant)
+            if not dead and time.time() - work_dir.stat().st_mtime < ORPHAN_GRACE_SECONDS:
                 continue  # another watcher may be registering it right now
             if any(work_dir.iterdir()):
                 log.info("job %s: recovered an interrupted claim", work_dir.name)

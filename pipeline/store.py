@@ -79,7 +79,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _owner_alive(owner: str | None) -> bool:
+def owner_alive(owner: str | None) -> bool:
     """Whether the lease holder may still be working (unknown hosts are assumed alive)."""
     if not owner:
         return False
@@ -206,7 +206,7 @@ class Store:
                 (*ACTIVE, now),
             ).fetchall()
             for row in rows:
-                free = row["lease_owner"] is None or (row["lease_until"] or 0) < now or not _owner_alive(row["lease_owner"])
+                free = row["lease_owner"] is None or (row["lease_until"] or 0) < now or not owner_alive(row["lease_owner"])
                 if not free:
                     continue
                 db.execute("UPDATE jobs SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?",

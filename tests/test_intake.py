@@ -188,6 +188,30 @@ def test_orphaned_claim_is_recovered(tmp_path, short_clip):
     assert job.id == orphan.name and job.original_name == "lost.wav" and job.state == "received"
 
 
+def test_claim_of_a_dead_process_is_taken_over_at_once(tmp_path, short_clip):
+    """A batch run straight after a crash: the claimant's host:pid says it is dead, so its
+    folder is registered now, not after the grace a live watcher would need."""
+    import socket
+
+    from pipeline.intake import CLAIM_MARK
+
+    settings = desk(tmp_path)
+    store = Store(settings.db)
+    intake = Intake(settings.inbox, settings.outbox, store)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process that has exited: its pid is free
+    for name, claimant in (("20260101-000000-aaaaaa", f"{socket.gethostname()}:{gone.pid}"),
+                           ("20260101-000000-bbbbbb", f"{socket.gethostname()}:{os.getpid()}")):
+        folder = intake.work / name
+        folder.mkdir()
+        (folder / CLAIM_MARK).write_text(claimant)
+        shutil.copyfile(short_clip, folder / f"{name}.wav")
+    intake.recover()
+    [job] = store.jobs()  # the live claimant's folder waits for its owner
+    assert job.id == "20260101-000000-aaaaaa" and job.state == "received"
+    assert not (intake.work / job.id / CLAIM_MARK).exists()
+
+
 def test_two_watchers_never_double_process(tmp_path, short_clip):
     settings = desk(tmp_path)
     settings.inbox.mkdir(parents=True)
