@@ -54,19 +54,10 @@ STOP = {"the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "with", "fo
         "her", "they", "it", "no", "not", "be", "by", "as", "are", "were", "has", "had", "have", "this", "that"}
 
 
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z]", "", text.lower())
-
-
 def _skeleton(flat: str) -> str:
     """Consonants only, doubles merged: Whisper's misspellings of a name mostly change its vowels
     ("metaprol"/"metoprolol" → mtprl/mtprl, "fisal"/"feosol" → fsl/fsl)."""
     return re.sub(r"(.)\1+", r"\1", flat[:1] + VOWELS.sub("", flat[1:]))
-
-
-def likeness(heard: str, name: str) -> float:
-    """0–1: spelling, sound (Metaphone) and consonant skeleton, equally weighted."""
-    return Vocabulary([name]).nearest(heard, 1)[0][1] if _letters(name) else 0.0
 
 
 class Vocabulary:
@@ -74,13 +65,13 @@ class Vocabulary:
 
     def __init__(self, words: list[str]):
         self.words = words
-        self.letters = [_letters(w) for w in words]
+        self.letters = [lexicons.letters_only(w) for w in words]
         self.keys = [jellyfish.metaphone(f) for f in self.letters]
         self.skeletons = [_skeleton(f) for f in self.letters]
 
     def nearest(self, heard: str, limit: int = 15) -> list[tuple[int, float]]:
         """Indexes of the closest words, shortlisted by each of the three views, with their likeness."""
-        flat = _letters(heard)
+        flat = lexicons.letters_only(heard)
         key, skeleton = jellyfish.metaphone(flat), _skeleton(flat)
         shortlist = set()
         for query, choices, cutoff in ((flat, self.letters, 55), (key, self.keys, 70), (skeleton, self.skeletons, 70)):
@@ -99,7 +90,7 @@ def _drugs() -> tuple[Vocabulary, list[lexicons.Drug], list[float], Vocabulary, 
     garbled name."""
     names, drugs, popularity = [], [], []
     for name, drug in lexicons.drugs().items():
-        if "," in name or any(ch.isdigit() for ch in name) or len(name.split()) > 3 or len(_letters(name)) < 4:
+        if "," in name or any(ch.isdigit() for ch in name) or len(name.split()) > 3 or len(lexicons.letters_only(name)) < 4:
             continue
         # Only medicines: a DrugBank entry or our common list. The lexicon also names proteins,
         # enzymes and drug classes (MeSH: "Beta-Lactamase", "Meks"), which no garbled word should become.
@@ -123,7 +114,7 @@ def _english() -> Vocabulary:
     lists, less the drug names. "Kolen" is colon before it is Kyleena; "Mikosa" is mucosa."""
     drug_names = set(lexicons.drugs())
     words = wordfreq.top_n_list("en", 30_000) + lexicons.medical_words()
-    return Vocabulary([w for w in dict.fromkeys(words) if w not in drug_names and len(_letters(w)) >= 3])
+    return Vocabulary([w for w in dict.fromkeys(words) if w not in drug_names and len(lexicons.letters_only(w)) >= 3])
 
 
 def ranked(heard: str, rules: CorrectionRules | None = None) -> list[tuple[lexicons.Drug, float, float]]:
@@ -165,7 +156,7 @@ def _windows(tokens: list[Token], i: int, rules: CorrectionRules):
         if not any(t.probability < rules.low_probability or z < rules.non_word_zipf for t, z in zip(span, zipf)):
             continue
         heard = " ".join(t.text for t in span)
-        if len(_letters(heard)) < rules.min_letters:
+        if len(lexicons.letters_only(heard)) < rules.min_letters:
             continue
         everyday = [z >= rules.english_zipf for z in zipf]
         # a clearly heard everyday word at either edge belongs to the sentence, not the name
@@ -178,7 +169,7 @@ def _acceptable(drug: lexicons.Drug, score: float, heard: str, everyday: list[bo
     if all(everyday) and (len(everyday) == 1 or score < rules.plain_words_score):
         return False
     # a name is about as long as what was heard: "Kamala Sinix" is not Lasix
-    if not 1 / rules.length_ratio <= len(_letters(drug.name)) / len(_letters(heard)) <= rules.length_ratio:
+    if not 1 / rules.length_ratio <= len(lexicons.letters_only(drug.name)) / len(lexicons.letters_only(heard)) <= rules.length_ratio:
         return False
     return score >= (rules.common_score if familiar(drug) else rules.any_score)
 
@@ -198,7 +189,7 @@ def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[To
         if not match:
             continue
         drug, score = match
-        if n == 1 and _letters(heard) == _letters(drug.name):
+        if n == 1 and lexicons.letters_only(heard) == lexicons.letters_only(drug.name):
             return None  # already the name, in its own capitals ("ACE inhibitor")
         if not _acceptable(drug, score, heard, everyday, rules):
             continue

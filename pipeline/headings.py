@@ -35,15 +35,11 @@ def _at_sentence_start(tokens: list[Token], i: int) -> bool:
     return prev.kind == "mark" and prev.text in ".?!:"
 
 
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z]", "", text.lower())
-
-
 @lru_cache(maxsize=1)
 def _heading_letters() -> dict[str, str]:
     """Each known heading by its letters alone, so "subject of" can meet "subjective"."""
     headings, _ = lexicons.sections()
-    return {_letters(h): h for h in headings}
+    return {lexicons.letters_only(h): h for h in headings}
 
 
 def _after_comma(tokens: list[Token], i: int) -> bool:
@@ -90,7 +86,7 @@ def _near_heading(tokens: list[Token], i: int, colon_only: bool = False) -> tupl
             continue
         if " ".join(t.text.lower() for t in span) in lexicons.not_headings():
             continue
-        heard = _letters(" ".join(t.text for t in span))
+        heard = lexicons.letters_only(" ".join(t.text for t in span))
         if cue == ":":  # the colon says heading: near in letters or in sound will do
             needed, shortest, scorer = NEAR_SCORE, 4, _likeness
         else:

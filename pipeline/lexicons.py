@@ -86,16 +86,25 @@ def sections() -> tuple[dict[str, str], dict[str, str]]:
     return headings, spoken
 
 
+def letters_only(text: str) -> str:
+    """Lower-case letters only: how heard text is compared with names and headings."""
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def _section_words(table: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _load("sections.toml").get(table, {}).get("words", []))
+
+
 @lru_cache(maxsize=1)
 def not_headings() -> frozenset[str]:
     """Items said with a colon inside a section ("pulse colon 88"), never read as a near-miss heading."""
-    return frozenset(w.lower() for w in _load("sections.toml").get("not_headings", {}).get("words", []))
+    return _section_words("not_headings")
 
 
 @lru_cache(maxsize=1)
 def prose_after_heading() -> frozenset[str]:
     """Words that, right after a heading's words with no colon, make it a sentence, not a heading."""
-    return frozenset(w.lower() for w in _load("sections.toml").get("prose_after_heading", {}).get("words", []))
+    return _section_words("prose_after_heading")
 
 
 @dataclass(frozen=True)

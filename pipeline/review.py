@@ -68,7 +68,7 @@ def approve(store: Store, settings: Settings, job_id: str, actor: str | None = N
     final = ob.unique(ob.ensure_dir(settings.outbox / "approved" / _date_folder(job)) / draft.name)
     ob.write_atomic(final, final_bytes)
     title = docx.Document(io.BytesIO(final_bytes)).core_properties.title or job.letter_type
-    facts = _facts(draft)
+    facts = patient_facts(draft)
     record = fhir.document_reference(
         job_id=job.id, kind=letter_kinds.by_title(title), letter=final, final=True,
         patient=_patient(source.read_bytes()) or facts.get("name"), mrn=job.metadata.get("mrn") or facts.get("mrn"),
@@ -105,7 +105,7 @@ def return_to_author(store: Store, settings: Settings, job_id: str, reason: str,
     return moved
 
 
-def _facts(draft: Path) -> dict:
+def patient_facts(draft: Path) -> dict:
     """The patient facts the language stage found (name, dob, mrn), from the analysis beside the draft."""
     analysis = draft.with_suffix(".analysis.json")
     if not analysis.is_file():

@@ -35,7 +35,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import edits, review
-from ..audio import SAMPLE_RATE, decode
+from ..audio import AUDIO_SUFFIXES, SAMPLE_RATE, decode
 from ..clinical import analyse
 from ..config import Settings
 from ..errors import DictationError
@@ -47,7 +47,6 @@ from ..store import Store
 STATIC = Path(__file__).with_name("static")
 JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 QUEUE_STATES = ("drafted", "in_review")
-AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".ogg", ".flac", ".webm", ".aac", ".dss", ".wma", ".opus", ".mp4"}
 
 
 class ReviewApp:
@@ -105,9 +104,9 @@ class ReviewApp:
         return JSONResponse(rows)
 
     def _patient(self, job) -> str:
-        analysis = Path(job.draft_path).with_suffix(".analysis.json") if job.draft_path else None
-        if analysis and analysis.is_file():
-            return (json.loads(analysis.read_text()).get("facts", {}).get("patient", {}) or {}).get("name") or ""
+        draft = Path(job.draft_path) if job.draft_path else None
+        if draft and draft.with_suffix(".analysis.json").is_file():
+            return review.patient_facts(draft).get("name") or ""
         return job.metadata.get("patient", "")
 
     def _letter(self, job):
