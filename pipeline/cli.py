@@ -54,6 +54,7 @@ def _progress_bar(duration: float):
 
 def cmd_transcribe(args) -> int:
     from .audio import decode
+    from .ocr.pages import is_scan
     from .process import (complete_info, decode_options, draft_bytes, language, letter_info, new_job_id,
                           transcribe_audio)
     from .writers import to_json
@@ -65,19 +66,27 @@ def cmd_transcribe(args) -> int:
     if "docx" in formats and not args.out:
         raise DictationError("a docx draft needs a folder to go into", "add --out DIR")
     settings = _settings(args)
-    engine = _engine(settings)
+    engine = reader = None  # loaded at the first recording / the first scan
     options = decode_options(settings)
     failures = 0
     for name in args.files:
         path = Path(name)
         try:
-            audio = decode(path)
-            bar, update = _progress_bar(len(audio) / SAMPLE_RATE)
-            try:
-                transcript = transcribe_audio(audio, path.name, engine, options, progress=update)
-            finally:
-                if bar:
-                    bar.close()
+            if is_scan(path):
+                from .ocr.read import read_file
+                from .ocr.reader import Reader
+
+                reader = reader or Reader(settings.threads)
+                transcript, _ = read_file(path, reader, settings.scan_limits())
+            else:
+                audio = decode(path)
+                engine = engine or _engine(settings)
+                bar, update = _progress_bar(len(audio) / SAMPLE_RATE)
+                try:
+                    transcript = transcribe_audio(audio, path.name, engine, options, progress=update)
+                finally:
+                    if bar:
+                        bar.close()
         except DictationError as err:
             print(f"error: {err}", file=sys.stderr)
             failures += 1
@@ -266,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dictation", description="Offline dictation to draft letters.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("transcribe", help="transcribe audio files")
+    p = sub.add_parser("transcribe", help="transcribe audio files and read scanned notes (PNG, JPEG, TIFF, PDF)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--format", default="txt", help=f"comma-separated: {','.join(FORMATS)} (default: txt)")
     p.add_argument("--out", type=Path, help="write files here instead of printing (needed for docx)")

@@ -52,6 +52,15 @@ class Settings:
     vocabulary: str = "off"  # "hotwords": bias Whisper toward drug names (measured in bench/clinical.py)
     review_token: str | None = None  # needed to serve the review page beyond this machine
     vocabulary_words: Path | None = None  # the author's own word list, one a line, for the hotwords
+    # Scanned notes (ocr/): files beyond these limits go to outbox/failed with the reason.
+    scan_max_pages: int = 100
+    scan_max_pixels: int = 150_000_000  # one page; A4 at 600 dpi is 35 million
+    scan_dpi: int = 300  # scanned PDF pages are rendered at this resolution for OCR
+
+    def scan_limits(self):
+        from .ocr.pages import Limits
+
+        return Limits(max_pages=self.scan_max_pages, max_pixels=self.scan_max_pixels, pdf_dpi=self.scan_dpi)
 
     def replace(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

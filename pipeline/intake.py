@@ -17,6 +17,7 @@ from . import metadata
 from . import outbox as ob
 from .audio import AUDIO_SUFFIXES
 from .errors import DictationError
+from .ocr.pages import SCAN_SUFFIXES
 from .process import new_job_id
 from .store import ACTIVE, Store, owner_alive, worker_id
 from .weights import sha256_of
@@ -118,9 +119,11 @@ class Intake:
         job_id = work_dir.name
         meta, problem = {}, None
         try:
-            if audio.suffix.lower() not in AUDIO_SUFFIXES:
-                raise DictationError(f"this kind of file ({audio.suffix or 'no extension'}) is not a dictation",
-                                     f"drop audio files ({', '.join(sorted(AUDIO_SUFFIXES))})", file=audio.name)
+            if audio.suffix.lower() not in AUDIO_SUFFIXES | SCAN_SUFFIXES:
+                raise DictationError(f"this kind of file ({audio.suffix or 'no extension'}) is not a dictation "
+                                     "or a scanned note",
+                                     f"drop audio files ({', '.join(sorted(AUDIO_SUFFIXES))}) or scans "
+                                     f"({', '.join(sorted(SCAN_SUFFIXES))})", file=audio.name)
             if sidecars:
                 meta = metadata.load(sidecars[0])
         except DictationError as err:

@@ -81,21 +81,28 @@ def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis 
     marks: dict[int, tuple[str, str | None]] = {}
     segment_of = {w: s for s in transcript.segments if s.flags for w in range(*_word_range(transcript, s))}
     commented_segments: set[int] = set()
+    words = transcript.words
+
+    def where(token) -> str:  # where the secretary checks it: the audio, or the scan's page
+        if transcript.is_scan:
+            pages = sorted({words[s].page for s in token.sources if s < len(words) and words[s].page})
+            return f"the scan (page {pages[0] if pages else 1})"
+        return f"the audio at {clock(token.start)}"
+
     for i, token in enumerate(dictated.tokens):
         if token.kind != "word":
             continue
         flagged = next((segment_of[w] for w in token.sources if w in segment_of), None)
         if token.heard is not None:
-            marks[i] = (HIGHLIGHT, f"Corrected from \u201c{token.heard}\u201d: check against the audio at "
-                                   f"{clock(token.start)}.")
+            marks[i] = (HIGHLIGHT, f"Corrected from \u201c{token.heard}\u201d: check against {where(token)}.")
         elif flagged is not None:
             first = flagged.id not in commented_segments
             commented_segments.add(flagged.id)
-            marks[i] = (HIGHLIGHT, f"{'; '.join(flagged.flags).capitalize()}: check this passage was said "
-                                   f"({clock(flagged.start)}\u2013{clock(flagged.end)})." if first else None)
+            check = (f"read it on the scan (page {flagged.page})" if transcript.is_scan else
+                     f"check this passage was said ({clock(flagged.start)}\u2013{clock(flagged.end)})")
+            marks[i] = (HIGHLIGHT, f"{'; '.join(flagged.flags).capitalize()}: {check}." if first else None)
         elif token.probability < low_confidence:
-            marks[i] = (HIGHLIGHT, f"Low confidence ({token.probability:.2f}): check against the audio at "
-                                   f"{clock(token.start)}.")
+            marks[i] = (HIGHLIGHT, f"Low confidence ({token.probability:.2f}): check against {where(token)}.")
     for term in analysis.terms if analysis else ():
         if not term.negated or term.type not in ("condition", "medication", "procedure"):
             continue
@@ -103,7 +110,7 @@ def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis 
                   if t.kind == "word" and term.start <= t.char_start < term.end and i not in marks]
         for k, i in enumerate(inside):
             marks[i] = (NEGATION, f"Negated: \u201c{term.text}\u201d is written as absent; confirm the negation "
-                                  f"against the audio at {clock(dictated.tokens[i].start)}." if k == 0 else None)
+                                  f"against {where(dictated.tokens[i])}." if k == 0 else None)
     return marks
 
 

@@ -53,6 +53,13 @@ def transcribe_file(path: Path, engine: Engine, options: DecodeOptions) -> Trans
 
 
 def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datetime) -> LetterInfo:
+    """The header facts the recording's preamble states, or a scan's labelled fields."""
+    if transcript.is_scan:
+        from .typed import note_fields
+
+        fields = note_fields(transcript)
+        return LetterInfo(job_id=job_id, source=source, dictated_on=when.date().isoformat(),
+                          **{k: v for k, v in fields.items() if k in ("author", "patient", "dob", "mrn")})
     return LetterInfo(job_id=job_id, source=source, dictated_on=when.date().isoformat(),
                       **preamble.extract(transcript.text))
 
@@ -60,6 +67,12 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
 def language(transcript: Transcript, dictated_on: dt.date) -> tuple[Dictated, Analysis]:
     """The language stage: spoken commands, corrections, headings, then sections, terms and facts."""
     from .clinical import analyse
+
+    if transcript.is_scan:  # print: no spoken commands, no mishearing to correct
+        from .typed import typed
+
+        dictated = typed(transcript)
+        return dictated, analyse(dictated.text, dictated.preamble, dictated_on, {}, ())
     from .correction import correct
     from .dictation import dictate
 

@@ -54,9 +54,13 @@ class DecodeOptions:
 @dataclass(frozen=True)
 class Word:
     text: str  # as Whisper emits it, usually with a leading space
-    start: float  # seconds from the start of the audio
+    start: float  # seconds from the start of the audio (0 for a scan)
     end: float
-    probability: float
+    probability: float  # Whisper's word probability, or OCR's recognition score
+    # Scans: the page (1-based) and the word's box on it as fractions of the page's width and
+    # height (left, top, right, bottom), so the box fits the page image at any resolution.
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,13 @@ class Segment:
     compression_ratio: float = 0.0
     no_speech_prob: float = 0.0
     temperature: float = 0.0
-    # Reasons this segment may not be real speech (see guards.py); the text is kept.
+    # Reasons this segment may not be real speech (see guards.py), or, on a scan, a region
+    # OCR could not read reliably (ocr/regions.py); the text is kept.
     flags: tuple[str, ...] = ()
+    # Scans: a segment is one line of print (or one unread region) and knows its page and box.
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    new_paragraph: bool = False  # a gap on the page before this line
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,12 @@ class Transcript:
     model: str
     settings: dict[str, Any]
     segments: tuple[Segment, ...] = field(default_factory=tuple)
+    kind: str = "audio"  # "audio" (a dictation) or "scan" (OCR of pages; no spoken commands)
+    pages: int = 0  # scans: how many pages
+
+    @property
+    def is_scan(self) -> bool:
+        return self.kind == "scan"
 
     @property
     def text(self) -> str:
@@ -97,11 +112,15 @@ class Transcript:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+        def box(item: dict) -> dict:
+            return {"box": tuple(item["box"])} if item.get("box") is not None else {}
+
         segments = tuple(
             Segment(
-                **{k: v for k, v in s.items() if k not in ("words", "flags")},
-                words=tuple(Word(**w) for w in s.get("words", ())),
+                **{k: v for k, v in s.items() if k not in ("words", "flags", "box")},
+                words=tuple(Word(**{k: v for k, v in w.items() if k != "box"}, **box(w)) for w in s.get("words", ())),
                 flags=tuple(s.get("flags", ())),
+                **box(s),
             )
             for s in data.get("segments", ())
         )
@@ -113,6 +132,8 @@ class Transcript:
             model=data["model"],
             settings=data.get("settings", {}),
             segments=segments,
+            kind=data.get("kind", "audio"),
+            pages=data.get("pages", 0),
         )
 
 

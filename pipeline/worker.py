@@ -22,6 +22,7 @@ from .audio import decode
 from .config import Settings
 from .errors import DictationError
 from .intake import Intake
+from .ocr.pages import is_scan
 from .process import complete_info, decode_options, draft_bytes, language, letter_info, transcribe_audio
 from .records import DecodeOptions, LetterInfo, Transcript
 from .store import Job, Store
@@ -47,6 +48,7 @@ class Worker:
         self.engine = engine
         self.intake = intake
         self.options = options or decode_options(settings)
+        self._ocr = None  # the OCR models, loaded at the first scan
 
     def run_one(self) -> Job | None:
         """Process the most urgent runnable job, if any; return it as it ended."""
@@ -85,6 +87,10 @@ class Worker:
 
         if transcript_path.is_file():  # transcribed before an interruption
             transcript = Transcript.from_dict(json.loads(transcript_path.read_text(encoding="utf-8")))
+        elif is_scan(work_file):
+            self.store.update(job.id, "reading the scan", state="transcribing", attempts=job.attempts + 1)
+            transcript = self._read_scan(job, work_file, archive)
+            ob.write_atomic(transcript_path, to_json(transcript))
         else:
             self.store.update(job.id, "transcribing", state="transcribing", attempts=job.attempts + 1)
             transcript = transcribe_audio(decode(work_file), job.original_name, self.engine, self.options)
@@ -111,6 +117,18 @@ class Worker:
         self.store.update(job.id, "drafted", state="drafted", archive_dir=archive, author=info.author,
                           letter_type=info.letter_type, lease_owner=None, lease_until=None)
         log.info("job %s: drafted (%.1f s of audio)", job.id, transcript.duration)
+
+    def _read_scan(self, job: Job, work_file: Path, archive: Path) -> Transcript:
+        """OCR of a scanned note; its pages, as read, go to the archive for the review page."""
+        from .ocr import read as ocr
+        from .ocr.reader import Reader
+
+        if self._ocr is None:
+            self._ocr = Reader(self.settings.threads)
+        transcript, images = ocr.read_file(work_file, self._ocr, self.settings.scan_limits(), job.original_name)
+        for number, image in enumerate(images, 1):
+            ob.write_atomic(archive / ocr.page_name(number), ocr.png_bytes(image))
+        return transcript
 
     def _letter_info(self, job: Job, transcript: Transcript, received: dt.datetime) -> LetterInfo:
         """The preamble's facts, overridden by whatever the sidecar states."""

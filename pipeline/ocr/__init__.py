@@ -1,0 +1,9 @@
+"""Scanned notes → the same transcript record as speech.
+
+Pages come from ``pages`` (images, TIFF pages, PDF pages: a text layer is used as it is,
+a scanned page is rendered); each scanned page is turned upright and straight and read by
+``reader`` (RapidOCR), ink it could not read is found by ``regions``, and ``layout`` puts
+it all in reading order. One segment per line; a word carries its page and its box on the
+page instead of a time span. Regions that were not read become placeholder words in a
+flagged segment, so the letter shows where to look on the scan.
+"""

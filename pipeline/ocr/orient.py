@@ -1,0 +1,74 @@
+"""Turn a page upright and straight before it is read.
+
+Orientation: lines the detector finds standing on end mean the page lies on its side;
+text read upside down still yields lines, but with a clearly lower mean recognition score
+(measured: 0.85 upside down, 0.98 upright on the same page), so a doubtful page is read
+turned 180° as well and the better reading wins. Skew: the median slope of the long
+lines; a page more than half a degree off is turned straight and read again, so lines and
+boxes come out level.
+"""
+from __future__ import annotations
+
+import math
+from statistics import median
+
+import numpy as np
+from PIL import Image
+
+from .reader import OcrLine, Reader
+
+CONFIDENT = 0.93  # a mean recognition score this high is an upright page
+MAX_SKEW = 0.5  # degrees: straightened beyond this
+
+
+def mean_score(lines: list[OcrLine]) -> float:
+    """Recognition score per character; a sum would let many garbage boxes win."""
+    chars = sum(len(line.text) for line in lines)
+    return sum(line.score * len(line.text) for line in lines) / chars if chars else 0.0
+
+
+def _standing(lines: list[OcrLine]) -> bool:
+    """Most text boxes taller than wide: the page is on its side."""
+    boxes = [line.box for line in lines if len(line.text.strip()) >= 3]
+    if not boxes:
+        return False
+    tall = sum(1 for l, t, r, b in boxes if (b - t) > 1.5 * (r - l))
+    return tall > len(boxes) / 2
+
+
+def skew(lines: list[OcrLine]) -> float:
+    """Degrees the text runs downhill (clockwise) to the right; 0 without enough long lines."""
+    slopes = []
+    for line in lines:
+        (x0, y0), (x1, y1) = line.quad[0], line.quad[1]
+        l, t, r, b = line.box
+        if r - l > 4 * (b - t) and x1 > x0:
+            slopes.append(math.degrees(math.atan2(y1 - y0, x1 - x0)))
+    return median(slopes) if len(slopes) >= 2 else 0.0
+
+
+def read_upright(reader: Reader, image: Image.Image) -> tuple[Image.Image, list[OcrLine], dict]:
+    """Read a page, turning and straightening it first when needed. Returns the image as read
+    (so boxes fit it), its lines, and what was done."""
+    lines = reader.read(np.asarray(image))
+    turned = 0
+    if _standing(lines):
+        tries = [(angle, image.rotate(angle, expand=True)) for angle in (90, 270)]
+    elif mean_score(lines) < CONFIDENT:
+        tries = [(180, image.rotate(180, expand=True))]
+    else:
+        tries = []
+    best = (mean_score(lines) if not _standing(lines) else -1.0, 0, image, lines)
+    for angle, candidate in tries:
+        found = reader.read(np.asarray(candidate))
+        score = mean_score(found) if not _standing(found) else -1.0
+        if score > best[0]:
+            best = (score, angle, candidate, found)
+        if score >= CONFIDENT:
+            break
+    _, turned, image, lines = best
+    tilt = skew(lines)
+    if abs(tilt) > MAX_SKEW:
+        image = image.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True, fillcolor="white")
+        lines = reader.read(np.asarray(image))
+    return image, lines, {"rotated": turned, "deskewed": round(tilt, 2) if abs(tilt) > MAX_SKEW else 0.0}

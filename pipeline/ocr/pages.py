@@ -1,0 +1,183 @@
+"""Scanned input to page images: PNG, JPEG, TIFF (every page) and PDF.
+
+A PDF page that carries a text layer gives its words and their boxes straight from the
+PDF (no OCR, no recognition errors); a scanned PDF page is rendered with pypdfium2. Every
+limit is checked *before* the pixels are decoded, so a hostile or absurd file (a
+2,000-page PDF, a 30,000 × 30,000 image) is refused cheaply with a message that names the
+setting to raise.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import DictationError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+MIN_TEXT_LAYER_CHARS = 20  # fewer characters than this on a PDF page: treat it as a scan
+DISPLAY_DPI = 110  # a text-layer page is rendered this sharp for the review page only
+
+
+class ScanError(DictationError):
+    """A scanned file cannot be read as pages."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pages: int = 100
+    max_pixels: int = 150_000_000  # one page; an A4 page at 600 dpi is 35 million
+    pdf_dpi: int = 300  # scanned PDF pages are rendered at this resolution for OCR
+
+
+@dataclass(frozen=True)
+class TextWord:
+    text: str
+    box: tuple[float, float, float, float]  # fractions of the page: left, top, right, bottom
+
+
+@dataclass
+class Page:
+    number: int  # 1-based
+    image: Image.Image  # RGB; for a text-layer page, a rendering for the review page
+    text_layer: list[list[TextWord]] | None = None  # lines of words, when the PDF has text
+
+
+def is_scan(path: Path) -> bool:
+    return path.suffix.lower() in SCAN_SUFFIXES
+
+
+def load(path: Path, limits: Limits) -> Iterator[Page]:
+    """The pages of ``path`` in order. Raises ScanError for anything that cannot be pages."""
+    if path.suffix.lower() == ".pdf":
+        yield from _pdf_pages(path, limits)
+    else:
+        yield from _image_pages(path, limits)
+
+
+def _too_big(path: Path, width: int, height: int, limits: Limits, page: int | None = None) -> ScanError:
+    where = f"page {page} is" if page else "the image is"
+    return ScanError(f"{where} {width:,} × {height:,} pixels ({width * height / 1e6:,.0f} million), more than "
+                     f"the limit of {limits.max_pixels / 1e6:,.0f} million",
+                     "scan it again at 300 dpi, or raise the setting scan_max_pixels if this size is expected",
+                     file=path.name)
+
+
+def _too_many(path: Path, count: int, limits: Limits) -> ScanError:
+    return ScanError(f"it has {count:,} pages, more than the limit of {limits.max_pages:,}",
+                     "split it into separate letters, or raise the setting scan_max_pages if this is expected",
+                     file=path.name)
+
+
+def _image_pages(path: Path, limits: Limits) -> Iterator[Page]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
+            image = Image.open(path)
+            frames = getattr(image, "n_frames", 1)
+    except Image.DecompressionBombError:
+        raise ScanError("the image is far larger than any scanned page",
+                        "scan it again at 300 dpi", file=path.name)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise ScanError(f"the file is damaged or is not really an image ({type(err).__name__})",
+                        "open it on the scanner's computer to check it, then scan or export it again",
+                        file=path.name)
+    with image:
+        if frames < 1:
+            raise ScanError("the image has no pages", "scan the note again", file=path.name)
+        if frames > limits.max_pages:
+            raise _too_many(path, frames, limits)
+        for index in range(frames):
+            try:
+                image.seek(index)
+                width, height = image.size
+                if width * height > limits.max_pixels:
+                    raise _too_big(path, width, height, limits, index + 1 if frames > 1 else None)
+                # A phone photo keeps its rotation in EXIF; the pixels are stored sideways.
+                rgb = ImageOps.exif_transpose(image).convert("RGB")
+            except ScanError:
+                raise
+            except (OSError, SyntaxError, ValueError, EOFError) as err:
+                raise ScanError(f"page {index + 1} of the image is damaged ({type(err).__name__})",
+                                "scan or export the note again", file=path.name)
+            yield Page(index + 1, rgb)
+
+
+def _pdf_pages(path: Path, limits: Limits) -> Iterator[Page]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as err:
+        if "password" in str(err).lower():
+            raise ScanError("the PDF is encrypted (it needs a password to open)",
+                            "save or print it again without a password, then drop the new file",
+                            file=path.name)
+        raise ScanError(f"the PDF is damaged or incomplete ({err})",
+                        "export or scan it again; if it came by e-mail, save the attachment again",
+                        file=path.name)
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise ScanError("the PDF has no pages", "export or scan it again", file=path.name)
+        if count > limits.max_pages:
+            raise _too_many(path, count, limits)
+        for index in range(count):
+            page = pdf[index]
+            try:
+                yield _pdf_page(path, page, index + 1, limits)
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+
+
+def _pdf_page(path: Path, page, number: int, limits: Limits) -> Page:
+    width, height = page.get_size()  # points (1/72 inch)
+    lines = _text_layer(page, width, height)
+    dpi = DISPLAY_DPI if lines else limits.pdf_dpi
+    scale = dpi / 72
+    if width * height * scale * scale > limits.max_pixels:  # an oversized page: render smaller, never refuse text
+        scale = (limits.max_pixels / (width * height)) ** 0.5
+        if scale * 72 < 100 and not lines:
+            raise _too_big(path, round(width * dpi / 72), round(height * dpi / 72), limits, number)
+    image = page.render(scale=scale, rotation=0).to_pil().convert("RGB")
+    return Page(number, image, lines)
+
+
+def _text_layer(page, width: float, height: float) -> list[list[TextWord]] | None:
+    """The page's words in the PDF's own order, one list per line, or None when the page has
+    (almost) no text layer and must be read by OCR."""
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        if count < MIN_TEXT_LAYER_CHARS:
+            return None
+        text = textpage.get_text_range(0, count)
+        if len(text.strip()) < MIN_TEXT_LAYER_CHARS:
+            return None
+        lines: list[list[TextWord]] = [[]]
+        word, box = "", None
+        for i, char in enumerate(text[:count]):
+            if char.isspace():
+                if word:
+                    lines[-1].append(TextWord(word, box))
+                word, box = "", None
+                if char in "\r\n" and lines[-1]:
+                    lines.append([])
+                continue
+            left, bottom, right, top = textpage.get_charbox(i)
+            # PDF space grows upward from the bottom; image space grows down from the top.
+            char_box = (left / width, 1 - top / height, right / width, 1 - bottom / height)
+            box = char_box if box is None else (min(box[0], char_box[0]), min(box[1], char_box[1]),
+                                                max(box[2], char_box[2]), max(box[3], char_box[3]))
+            word += char
+        if word:
+            lines[-1].append(TextWord(word, box))
+        return [line for line in lines if line]
+    finally:
+        textpage.close()
