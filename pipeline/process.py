@@ -57,7 +57,7 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
     if transcript.is_scan:
         from .typed import note_fields
 
-        fields = note_fields(transcript)
+        fields, _ = note_fields(transcript)
         return LetterInfo(job_id=job_id, source=source, dictated_on=when.date().isoformat(),
                           **{k: v for k, v in fields.items() if k in ("author", "patient", "dob", "mrn")})
     return LetterInfo(job_id=job_id, source=source, dictated_on=when.date().isoformat(),

@@ -16,6 +16,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .dictation import render, split_words
+from .ocr import UNREAD
 from .preamble import parse_date
 from .records import Dictated, Segment, Token, Transcript
 from .weights import models_dir
@@ -30,43 +31,61 @@ def _fields() -> tuple[int, list[tuple[str, re.Pattern]]]:
     labels = sorted(((field, label) for field, names in data["labels"].items() for label in names),
                     key=lambda pair: -len(pair[1]))
     every = "|".join(re.escape(label) for _, label in labels)
-    patterns = [(field, re.compile(rf"(?:^|\s{{2,}}|\|\s*)(?:{re.escape(label)})\s*[:#]\s*(.+?)\s*(?=(?:{every})\s*[:#]|$)",
-                                   re.IGNORECASE)) for field, label in labels]
+    # A label opens the line, or (3 letters or more: not "re") follows a space on it.
+    after_space = r"(?<=\s)"
+    never = r"(?!)"
+    patterns = [(field, re.compile(rf"(?:^|{after_space if len(label) >= 3 else never})(?:{re.escape(label)})\s*[:#]"
+                                   rf"\s*(.+?)\s*(?=(?:{every})\s*[:#]|$)", re.IGNORECASE))
+                for field, label in labels]
     return int(data.get("search_lines", 20)), patterns
 
 
-def note_fields(transcript: Transcript) -> dict[str, str]:
-    """Patient, date of birth, MRN and author from the labelled fields at the top of page 1."""
+def note_fields(transcript: Transcript) -> tuple[dict[str, str], set[int]]:
+    """Patient, date of birth, MRN and author from the labelled fields at the top of page 1, and
+    the segments that held only such fields (they go to the header, not the letter body)."""
     limit, patterns = _fields()
     found: dict[str, str] = {}
+    used: set[int] = set()
     for segment in [s for s in transcript.segments if (s.page or 1) == 1][:limit]:
+        text = segment.text.strip()
         for field, pattern in patterns:
-            match = pattern.search(segment.text)
+            match = pattern.search(text)
             if match and field not in found:
                 value = match[1].strip(" .,;")
                 found[field] = (parse_date(value) or value) if field == "dob" else value
-    return found
+                if match.start() == 0:
+                    used.add(segment.id)
+    return found, used
 
 
-def _starts_line(segment: Segment) -> bool:
+def _starts_line(segment: Segment, previous: Token) -> bool:
+    """A heading or list item opens a line, unless the line before ends in capitals: then the
+    heading was wrapped ("PAST MEDICAL" / "HISTORY:") and goes on the same line."""
     text = segment.text.strip()
-    return bool(HEADING.match(text) or LIST_ITEM.match(text))
+    if LIST_ITEM.match(text):
+        return True
+    wrapped = previous.kind == "word" and previous.text.isupper() and len(previous.text) > 1
+    return bool(HEADING.match(text)) and not wrapped
 
 
 def typed(transcript: Transcript) -> Dictated:
     """The scan's text as letter tokens; every token still points at its words (and boxes)."""
+    fields, header = note_fields(transcript)
     tokens: list[Token] = []
     base = 0
     for segment in transcript.segments:
-        pieces = [replace(t, sources=tuple(base + s for s in t.sources), start=None, end=None)
-                  for t in split_words(segment.words)]
+        if segment.text == UNREAD:  # a region not read: one placeholder, whole
+            pieces = [Token(UNREAD, "word", tuple(range(base, base + len(segment.words))), probability=0.0)]
+        else:
+            pieces = [replace(t, sources=tuple(base + s for s in t.sources), start=None, end=None)
+                      for t in split_words(segment.words)]
         base += len(segment.words)
-        if not pieces:
+        if not pieces or segment.id in header:
             continue
         if tokens:
             if segment.new_paragraph:
                 tokens.append(Token("\n\n", "break"))
-            elif _starts_line(segment) or tokens[-1].text == ":":
+            elif _starts_line(segment, tokens[-1]) or tokens[-1].text == ":":
                 tokens.append(Token("\n", "break"))
             elif (tokens[-1].kind == "word" and len(tokens[-1].text) > 2 and tokens[-1].text.endswith("-")
                   and pieces[0].kind == "word" and pieces[0].text[:1].islower()):
@@ -77,4 +96,4 @@ def typed(transcript: Transcript) -> Dictated:
                                     probability=min(last.probability, pieces[0].probability))
         tokens += pieces
     text, placed = render(tokens)
-    return Dictated(text, tuple(placed), note_fields(transcript), ())
+    return Dictated(text, tuple(placed), fields, ())

@@ -84,3 +84,45 @@ def zones(uzn: Path) -> list[tuple[int, int, int, int]]:
             left, top, width, height = map(int, parts[:4])
             boxes.append((left, top, left + width, top + height))
     return boxes
+
+
+def fit(paragraphs: list[str], lines: int = 34, width_chars: int = 82) -> list[str]:
+    """As many whole paragraphs (the last one cut) as fill ``lines`` printed lines."""
+    kept, used = [], 0
+    for paragraph in paragraphs:
+        wrapped = textwrap.wrap(paragraph, width_chars) or [""]
+        if used + len(wrapped) > lines:
+            room = lines - used
+            if room > 0:
+                kept.append(" ".join(wrapped[:room]))
+            break
+        kept.append(paragraph)
+        used += len(wrapped) + 1
+    return kept
+
+
+def text_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF whose text is real text (a text layer, as a word processor exports it),
+    in Helvetica, written by hand so no PDF library is needed."""
+    def escape(line: str) -> str:
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    content = "BT /F1 11 Tf 14 TL 72 720 Td " + " ".join(f"({escape(line)}) '" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out

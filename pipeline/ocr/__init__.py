@@ -7,3 +7,5 @@ it all in reading order. One segment per line; a word carries its page and its b
 page instead of a time span. Regions that were not read become placeholder words in a
 flagged segment, so the letter shows where to look on the scan.
 """
+
+UNREAD = "[not read: see the scan]"  # stands in the text for a region OCR could not read

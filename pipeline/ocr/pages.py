@@ -47,6 +47,11 @@ class Page:
     text_layer: list[list[TextWord]] | None = None  # lines of words, when the PDF has text
 
 
+def page_name(number: int) -> str:
+    """The archived image of a scan's page, as read (the word boxes fit it)."""
+    return f"page-{number:03d}.png"
+
+
 def is_scan(path: Path) -> bool:
     return path.suffix.lower() in SCAN_SUFFIXES
 
@@ -74,18 +79,21 @@ def _too_many(path: Path, count: int, limits: Limits) -> ScanError:
 
 
 def _image_pages(path: Path, limits: Limits) -> Iterator[Page]:
+    guard = Image.MAX_IMAGE_PIXELS
     try:
+        # Opening reads only the header; our own limit (checked before any pixel is decoded)
+        # replaces Pillow's bomb check, so the message can name the size and the setting.
+        Image.MAX_IMAGE_PIXELS = None
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
             frames = getattr(image, "n_frames", 1)
-    except Image.DecompressionBombError:
-        raise ScanError("the image is far larger than any scanned page",
-                        "scan it again at 300 dpi", file=path.name)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise ScanError(f"the file is damaged or is not really an image ({type(err).__name__})",
                         "open it on the scanner's computer to check it, then scan or export it again",
                         file=path.name)
+    finally:
+        Image.MAX_IMAGE_PIXELS = guard
     with image:
         if frames < 1:
             raise ScanError("the image has no pages", "scan the note again", file=path.name)
@@ -113,11 +121,16 @@ def _pdf_pages(path: Path, limits: Limits) -> Iterator[Page]:
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as err:
-        if "password" in str(err).lower():
+        # PDFium's error code is global and is not reset when it refuses a document without
+        # pages (it then reports the previous file's error), so the file itself says which it is.
+        encrypted, pageless = _markers(path)
+        if encrypted:
             raise ScanError("the PDF is encrypted (it needs a password to open)",
                             "save or print it again without a password, then drop the new file",
                             file=path.name)
-        raise ScanError(f"the PDF is damaged or incomplete ({err})",
+        if pageless:
+            raise ScanError("the PDF has no pages", "export or scan it again", file=path.name)
+        raise ScanError("the PDF is damaged or incomplete",
                         "export or scan it again; if it came by e-mail, save the attachment again",
                         file=path.name)
     try:
@@ -127,13 +140,30 @@ def _pdf_pages(path: Path, limits: Limits) -> Iterator[Page]:
         if count > limits.max_pages:
             raise _too_many(path, count, limits)
         for index in range(count):
-            page = pdf[index]
             try:
-                yield _pdf_page(path, page, index + 1, limits)
-            finally:
-                page.close()
+                page = pdf[index]
+                try:
+                    loaded = _pdf_page(path, page, index + 1, limits)
+                finally:
+                    page.close()
+            except pdfium.PdfiumError:
+                raise ScanError(f"page {index + 1} of the PDF is damaged",
+                                "export or scan it again", file=path.name)
+            yield loaded
     finally:
         pdf.close()
+
+
+def _markers(path: Path) -> tuple[bool, bool]:
+    """Whether a PDF that would not open declares encryption, or an empty page tree."""
+    import mmap
+    import re
+
+    with path.open("rb") as handle:
+        if path.stat().st_size == 0:
+            return False, False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(b"/Encrypt") >= 0, re.search(rb"/Count\s+0\b", data) is not None
 
 
 def _pdf_page(path: Path, page, number: int, limits: Limits) -> Page:

@@ -6,18 +6,12 @@ from pathlib import Path
 from PIL import Image
 
 from ..records import Segment, Transcript, Word
-from . import layout, pages, regions
+from . import UNREAD, layout, pages, regions
 from .orient import read_upright
-from .pages import Limits, ScanError
+from .pages import Limits, ScanError, page_name  # noqa: F401  (page_name: the worker names pages by it)
 from .reader import OcrLine, Reader, model_name
 
 UNCLEAR_LINE = 0.6  # a line read with a lower score is flagged as a region to check
-UNREAD = "[not read: see the scan]"
-
-
-def page_name(number: int) -> str:
-    """The archived image of a scan's page, as read (the boxes fit it)."""
-    return f"page-{number:03d}.png"
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -96,6 +90,6 @@ def _segment(index: int, page: int, size, item: layout.Item, new_paragraph: bool
         if line.score < UNCLEAR_LINE:
             flags = (f"unclear print or handwriting on page {page} (read with score {line.score:.2f})",)
     else:  # a text-layer line: the PDF's own text, certain
-        words = tuple(Word(" " + w.text, 0.0, 0.0, 1.0, page, w.box) for w in item.ref)
+        words = tuple(Word(" " + w.text, 0.0, 0.0, 1.0, page, tuple(round(v, 5) for v in w.box)) for w in item.ref)
     return Segment(id=index, start=0.0, end=0.0, text="".join(w.text for w in words).strip(), words=words,
                    flags=flags, page=page, box=box, new_paragraph=new_paragraph)

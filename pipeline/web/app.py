@@ -40,6 +40,7 @@ from ..clinical import analyse
 from ..config import Settings
 from ..errors import DictationError
 from ..letters import review_marks
+from ..ocr.pages import page_name
 from ..process import complete_info, draft_bytes, language
 from ..records import LetterInfo, Transcript
 from ..store import Store
@@ -121,11 +122,26 @@ class ReviewApp:
             return JSONResponse({"error": "no such job"}, status_code=404)
         transcript, dictated, analysis = self._letter(job)
         marks = review_marks(transcript, dictated, analysis, self.settings.low_confidence)
+        words = transcript.words
         tokens = [{"text": t.text, "kind": t.kind, "start": t.start, "end": t.end,
-                   "flag": marks[i][1] if i in marks else None, "marked": i in marks}
+                   "flag": marks[i][1] if i in marks else None, "marked": i in marks,
+                   **(_place(words, t.sources) if transcript.is_scan else {})}
                   for i, t in enumerate(dictated.tokens)]
         return JSONResponse({"id": job.id, "state": job.state, "type": job.letter_type, "author": job.author,
-                             "patient": self._patient(job), "tokens": tokens, "text": dictated.text})
+                             "patient": self._patient(job), "tokens": tokens, "text": dictated.text,
+                             "kind": transcript.kind, "pages": transcript.pages})
+
+    def page_image(self, request: Request) -> Response:
+        """Page n of the job's scan as it was read (the word boxes fit it), from its archive."""
+        job = self._job(request.path_params["job_id"])
+        if job is None or not job.archive_dir:
+            return Response(status_code=404)
+        archive = Path(job.archive_dir).resolve()
+        number = request.path_params["number"]
+        image = archive / page_name(number)
+        if not archive.is_relative_to(self.settings.outbox.resolve()) or not image.is_file():
+            return Response(status_code=404)
+        return FileResponse(image, media_type="image/png")
 
     def audio(self, request: Request) -> Response:
         """The job's own recording from its archive, as 16 kHz WAV every browser plays."""
@@ -194,6 +210,7 @@ class ReviewApp:
             Route("/api/queue", self.queue),
             Route("/api/jobs/{job_id}", self.job),
             Route("/api/jobs/{job_id}/audio", self.audio),
+            Route("/api/jobs/{job_id}/pages/{number:int}", self.page_image),
             Route("/api/jobs/{job_id}/approve", self.approve, methods=["POST"]),
             Route("/api/jobs/{job_id}/return", self.return_, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -212,6 +229,17 @@ class ReviewApp:
             return response
 
         return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=security)])
+
+
+def _place(words, sources) -> dict:
+    """Where a scanned token lies: its page and the box around its words there (fractions)."""
+    boxes = [words[s] for s in sources if s < len(words) and words[s].box is not None]
+    if not boxes:
+        return {"page": None, "box": None}
+    page = boxes[0].page
+    on_page = [w.box for w in boxes if w.page == page]
+    return {"page": page, "box": [min(b[0] for b in on_page), min(b[1] for b in on_page),
+                                  max(b[2] for b in on_page), max(b[3] for b in on_page)]}
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> None:

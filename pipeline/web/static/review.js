@@ -1,12 +1,52 @@
-// One letter beside its audio. Every word is a span that knows its time in the recording:
-// playback lights the current word, a click plays from a word, flags jump to their words.
+// One letter beside its audio, or beside its scan. Every word is a span that knows its time in
+// the recording (playback lights the current word, a click plays from it) or its box on the
+// scanned page (the word under the mouse or the text cursor is boxed on the page image);
+// flags jump to their words.
 const jobId = decodeURIComponent(location.pathname.split("/").pop());
 const csrf = document.querySelector('meta[name="csrf"]').content;
 const audio = document.getElementById("audio");
 const letter = document.getElementById("letter");
 let words = [];
 
+let scan = false;
+
+function showScan(count) {
+  scan = true;
+  document.getElementById("player").hidden = true;
+  document.getElementById("scan").hidden = false;
+  const pages = document.getElementById("pages");
+  for (let n = 1; n <= count; n++) {
+    const page = document.createElement("div");
+    page.className = "page";
+    page.id = "page-" + n;
+    const image = document.createElement("img");
+    image.src = "/api/jobs/" + encodeURIComponent(jobId) + "/pages/" + n;
+    image.alt = "page " + n + " of the scan";
+    const box = document.createElement("div");
+    box.className = "box";
+    box.hidden = true;
+    page.append(image, box);
+    pages.append(page);
+  }
+}
+
+function boxWord(span) {
+  if (!scan) return;
+  for (const box of document.querySelectorAll("#pages .box")) box.hidden = true;
+  for (const other of words) other.classList.remove("current");
+  if (!span || !span.dataset.page) return;
+  const page = document.getElementById("page-" + span.dataset.page);
+  const [left, top, right, bottom] = JSON.parse(span.dataset.box);
+  const box = page.querySelector(".box");
+  Object.assign(box.style, { left: left * 100 + "%", top: top * 100 + "%",
+    width: (right - left) * 100 + "%", height: (bottom - top) * 100 + "%" });
+  box.hidden = false;
+  span.classList.add("current");
+  box.scrollIntoView({ block: "nearest" });
+}
+
 function render(data) {
+  if (data.kind === "scan") showScan(data.pages);
   document.getElementById("title").textContent =
     (data.patient || "Patient not stated") + " — " + (data.type || "Letter") + (data.author ? " — Dr " + data.author : "");
   letter.replaceChildren();
@@ -18,12 +58,12 @@ function render(data) {
     const glued = token.kind === "mark" && ".,;:?!)".includes(token.text);
     if (previous && previous.kind !== "break" && !glued && !(previous.kind === "mark" && previous.text === "("))
       letter.append(document.createTextNode(" "));
-    if (token.kind === "word" && token.start !== null) {
+    if (token.kind === "word" && (token.start !== null || token.box)) {
       const span = document.createElement("span");
       span.className = "w" + (token.marked ? (token.flag && token.flag.startsWith("Negated") ? " negation" : " flag") : "");
       span.textContent = token.text;
-      span.dataset.start = token.start;
-      span.dataset.end = token.end;
+      if (token.box) { span.dataset.page = token.page; span.dataset.box = JSON.stringify(token.box); }
+      else { span.dataset.start = token.start; span.dataset.end = token.end; }
       if (token.flag) {
         span.title = token.flag;
         const item = document.createElement("li");
@@ -41,6 +81,7 @@ function render(data) {
 }
 
 function jump(span) {
+  if (scan) { span.scrollIntoView({ block: "center" }); boxWord(span); return; }
   audio.currentTime = parseFloat(span.dataset.start);
   span.scrollIntoView({ block: "center" });
   audio.play();
@@ -72,7 +113,17 @@ document.addEventListener("keydown", (event) => {
 
 letter.addEventListener("click", (event) => {
   const span = event.target.closest ? event.target.closest(".w") : null;
-  if (span) { audio.currentTime = parseFloat(span.dataset.start); audio.play(); }
+  if (span && scan) boxWord(span);
+  else if (span) { audio.currentTime = parseFloat(span.dataset.start); audio.play(); }
+});
+letter.addEventListener("mouseover", (event) => {
+  const span = event.target.closest ? event.target.closest(".w") : null;
+  if (span && scan) boxWord(span);
+});
+document.addEventListener("selectionchange", () => {  // the text cursor, while typing corrections
+  const node = document.getSelection().anchorNode;
+  const span = node && (node.nodeType === 1 ? node : node.parentElement).closest(".w");
+  if (span && scan && letter.contains(span)) boxWord(span);
 });
 
 async function post(action, body) {
@@ -91,5 +142,7 @@ document.getElementById("return").addEventListener("click", () =>
 
 audio.addEventListener("timeupdate", follow);
 audio.addEventListener("seeked", follow);
-audio.src = "/api/jobs/" + encodeURIComponent(jobId) + "/audio";
-fetch("/api/jobs/" + encodeURIComponent(jobId)).then((r) => r.json()).then(render);
+fetch("/api/jobs/" + encodeURIComponent(jobId)).then((r) => r.json()).then((data) => {
+  if (data.kind !== "scan") audio.src = "/api/jobs/" + encodeURIComponent(jobId) + "/audio";
+  render(data);
+});
