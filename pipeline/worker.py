@@ -22,7 +22,7 @@ from .audio import decode
 from .config import Settings
 from .errors import DictationError
 from .intake import Intake
-from .ocr.pages import is_scan
+from .ocr.pages import is_scan, page_name
 from .process import complete_info, decode_options, draft_bytes, language, letter_info, transcribe_audio
 from .records import DecodeOptions, LetterInfo, Transcript
 from .store import Job, Store
@@ -127,7 +127,7 @@ class Worker:
             self._ocr = Reader(self.settings.threads)
         transcript, images = ocr.read_file(work_file, self._ocr, self.settings.scan_limits(), job.original_name)
         for number, image in enumerate(images, 1):
-            ob.write_atomic(archive / ocr.page_name(number), ocr.png_bytes(image))
+            ob.write_atomic(archive / page_name(number), ocr.png_bytes(image))
         return transcript
 
     def _letter_info(self, job: Job, transcript: Transcript, received: dt.datetime) -> LetterInfo:

@@ -125,6 +125,60 @@ def test_review_in_a_real_browser(desk):
     assert Path(job.final_path).with_suffix(".fhir.json").is_file()
 
 
+@pytest.fixture(scope="module")
+def scan_desk(tmp_path_factory) -> Settings:
+    """A scanned note, with a handwritten scribble, through `dictation batch`."""
+    import scans
+
+    root = tmp_path_factory.mktemp("scan-review")
+    settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3")
+    settings.inbox.mkdir()
+    page = scans.render_page(["Patient: Mary Jones    DOB: 03/04/1950",
+                              "ASSESSMENT: Hypertension, well controlled. She denies chest pain.",
+                              "PLAN: Continue lisinopril 10 mg daily and furosemide 20 mg daily."])
+    scans.degrade(scans.scribble(page, (0.5, 0.5, 0.85, 0.58))).save(settings.inbox / "jones scan.png")
+    args = ["--inbox", str(settings.inbox), "--outbox", str(settings.outbox), "--db", str(settings.db)]
+    assert main(["batch", "--quiet", "--settle", "0.2", *args]) == 0
+    return settings
+
+
+def test_scan_review_boxes_the_word_on_the_page(scan_desk):
+    from playwright.sync_api import sync_playwright
+
+    chromium = _chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    [job] = Store(scan_desk.db).jobs()
+    with Server(scan_desk) as server, sync_playwright() as p:
+        data = httpx.get(f"{server.url}/api/jobs/{job.id}").json()
+        assert data["kind"] == "scan" and data["pages"] == 1
+        want = next(t for t in data["tokens"] if t["text"] == "furosemide")["box"]
+        browser = p.chromium.launch(executable_path=str(chromium))
+        page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
+        page.goto(f"{server.url}/review/{job.id}")
+        page.wait_for_selector("#letter .w")
+        page.wait_for_function("document.querySelector('#pages img') && document.querySelector('#pages img').naturalWidth > 0")
+        assert page.is_hidden("#player") and page.is_visible("#scan")
+        page.hover("#letter .w >> text=furosemide")
+        page.wait_for_selector("#pages .box:not([hidden])")
+        shown = page.evaluate("""() => { const b = document.querySelector('#pages .box').getBoundingClientRect();
+            const i = document.querySelector('#pages img').getBoundingClientRect();
+            return [(b.left - i.left) / i.width, (b.top - i.top) / i.height,
+                    (b.right - i.left) / i.width, (b.bottom - i.top) / i.height]; }""")
+        assert all(abs(a - b) < 0.01 for a, b in zip(shown, want)), (shown, want)  # the box sits on the word
+        flags = page.inner_text("#flags")
+        assert "not read: read it on the scan (page 1)" in flags and "Negated" in flags
+        page.click("#letter .w >> text=lisinopril")  # the text cursor in a word moves the box too
+        moved = page.evaluate("document.querySelector('#pages .box').style.left")
+        assert moved and float(moved.rstrip("%")) / 100 != pytest.approx(want[0], abs=0.005)
+        page.screenshot(path=str(ARTIFACTS / "review-scan.png"))
+        page.click("#approve")
+        page.wait_for_function("document.getElementById('status').textContent === 'approved'")
+        browser.close()
+    job = Store(scan_desk.db).get(job.id)
+    assert job.state == "approved" and "furosemide 20 mg daily" in "\n".join(
+        p.text for p in docx.Document(job.final_path).paragraphs)
+
+
 def test_page_edits_keep_every_words_audio():
     from pipeline import edits
     from pipeline.dictation import dictate

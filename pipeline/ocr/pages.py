@@ -120,7 +120,7 @@ def _pdf_pages(path: Path, limits: Limits) -> Iterator[Page]:
 
     try:
         pdf = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as err:
+    except pdfium.PdfiumError:
         # PDFium's error code is global and is not reset when it refuses a document without
         # pages (it then reports the previous file's error), so the file itself says which it is.
         encrypted, pageless = _markers(path)

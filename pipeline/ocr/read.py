@@ -8,7 +8,7 @@ from PIL import Image
 from ..records import Segment, Transcript, Word
 from . import UNREAD, layout, pages, regions
 from .orient import read_upright
-from .pages import Limits, ScanError, page_name  # noqa: F401  (page_name: the worker names pages by it)
+from .pages import Limits, ScanError
 from .reader import OcrLine, Reader, model_name
 
 UNCLEAR_LINE = 0.6  # a line read with a lower score is flagged as a region to check

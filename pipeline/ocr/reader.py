@@ -41,6 +41,15 @@ class OcrLine:
         xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
         return min(xs), min(ys), max(xs), max(ys)
 
+    def moved(self, point) -> "OcrLine":
+        """The same line with every point mapped by ``point(x, y) -> (x, y)`` (a page turned)."""
+        def bounds(box):
+            corners = [point(x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
+            return _bounds(corners)
+
+        return OcrLine(self.text, self.score, tuple(point(x, y) for x, y in self.quad),
+                       tuple(OcrWord(w.text, w.score, bounds(w.box)) for w in self.words))
+
     def split(self, gap_heights: float) -> list["OcrLine"]:
         """Pieces of the line parted by a gap wider than ``gap_heights`` line heights: the
         detector sometimes joins the lines of two columns, or a form's label and far value."""
