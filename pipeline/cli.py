@@ -66,7 +66,9 @@ def cmd_transcribe(args) -> int:
     if "docx" in formats and not args.out:
         raise DictationError("a docx draft needs a folder to go into", "add --out DIR")
     settings = _settings(args)
-    engine = reader = None  # loaded at the first recording / the first scan
+    # Whisper is loaded (and a bad model reported) up front unless every file is a scan.
+    engine = _engine(settings) if not all(is_scan(Path(name)) for name in args.files) else None
+    reader = None  # the OCR models, loaded at the first scan
     options = decode_options(settings)
     failures = 0
     for name in args.files:
@@ -80,7 +82,6 @@ def cmd_transcribe(args) -> int:
                 transcript, _ = read_file(path, reader, settings.scan_limits())
             else:
                 audio = decode(path)
-                engine = engine or _engine(settings)
                 bar, update = _progress_bar(len(audio) / SAMPLE_RATE)
                 try:
                     transcript = transcribe_audio(audio, path.name, engine, options, progress=update)

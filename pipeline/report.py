@@ -1,6 +1,6 @@
 """The end-of-day report for the practice manager: `.docx` to read, `.csv` to sort.
 
-Counts the jobs received on the day: per state and per author, audio minutes,
+Counts the jobs received on the day (dictations and scanned notes): per state and per author, audio minutes,
 turnaround (received -> drafted, drafted -> approved, received -> approved) with median
 and worst, and every failure with its reason.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 from docx import Document
 
 from . import outbox as ob
+from .ocr.pages import is_scan
 from .store import STATES, Job, Store
 
 
@@ -33,6 +34,7 @@ class DayReport:
     per_state: dict[str, int]
     per_author: dict[str, int]
     audio_minutes: float
+    scans: int  # scanned notes among the jobs (the rest are dictations)
     turnaround: dict[str, tuple[int, float, float] | None]  # name -> (count, median, worst) in minutes
     failures: list[tuple[str, str, str]]  # (job id, file, reason)
 
@@ -55,6 +57,7 @@ def build(store: Store, day: str) -> DayReport:
         per_state={s: states.get(s, 0) for s in STATES},
         per_author=dict(sorted(Counter(j.author or "not stated" for j in jobs).items())),
         audio_minutes=sum(j.audio_seconds or 0 for j in jobs) / 60,
+        scans=sum(1 for j in jobs if is_scan(Path(j.original_name))),
         turnaround=turnaround,
         failures=[(j.id, j.original_name, (j.error or "").strip()) for j in jobs if j.state == "failed"],
     )
@@ -77,7 +80,9 @@ def to_csv(report: DayReport) -> str:
 def to_docx(report: DayReport) -> bytes:
     doc = Document()
     doc.add_heading(f"Dictation report for {report.day}", level=1)
-    doc.add_paragraph(f"{len(report.jobs)} dictations received, {report.audio_minutes:.1f} minutes of audio.")
+    dictations = len(report.jobs) - report.scans
+    scanned = f" and {report.scans} scanned note{'s' if report.scans != 1 else ''}" if report.scans else ""
+    doc.add_paragraph(f"{dictations} dictations{scanned} received, {report.audio_minutes:.1f} minutes of audio.")
 
     def table(title: str, header: tuple[str, ...], rows: list[tuple]):
         doc.add_heading(title, level=2)

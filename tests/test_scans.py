@@ -7,6 +7,7 @@ import csv
 import json
 import datetime as dt
 import gzip
+import io
 import socket
 import stat
 import threading
@@ -181,8 +182,9 @@ def test_mtsamples_reports_rendered_and_degraded(index, reader, tmp_path):
     with gzip.open(need_shared("mtsamples", "dev.csv.gz"), "rt", encoding="utf-8") as handle:
         reports = [r["transcription"] for r in csv.DictReader(handle) if len(r["transcription"]) > 1500]
     text = scans.fit([reports[index * 7]])
-    path = tmp_path / "report.png"
-    scans.degrade(scans.render_page(text), angle=-1.2, seed=index).save(path)
+    degraded = scans.degrade(scans.render_page(text), angle=-1.2, seed=index)
+    path = tmp_path / ("report.png", "report.pdf")[index]  # one as an image, one as a scanned PDF
+    degraded.convert("RGB").save(path, resolution=150)
     transcript = read(path, reader)
     assert scans.char_accuracy("\n".join(text), ocr.reading(transcript)) >= 0.97
     # the scan finds what the clean text holds
@@ -324,3 +326,15 @@ def test_event_log_holds_no_patient_text(scanned_desk):
         logged = " ".join(str(v) for row in db.execute("select * from events") for v in row)
     assert "Ellison" not in logged and "furosemide" not in logged
 
+
+
+def test_day_report_counts_scanned_notes(scanned_desk):
+    from pipeline import report
+
+    settings, expected = scanned_desk
+    store = Store(settings.db)
+    day = store.jobs()[0].received_at[:10]
+    built = report.build(store, day)
+    assert built.scans == len(expected) + 1 and built.per_state["failed"] == len(expected)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(report.to_docx(built))).paragraphs)
+    assert f"0 dictations and {len(expected) + 1} scanned notes received" in text
