@@ -45,13 +45,13 @@ DATA = REPO.parent / "shared" / "data"
 
 def timed_read(path: Path, reader: Reader) -> tuple[Transcript, float]:
     start = time.perf_counter()
-    transcript, _ = ocr.read_file(path, reader, ocr.Limits())
+    transcript = ocr.read_file(path, reader, ocr.Limits())
     return transcript, time.perf_counter() - start
 
 
 def report(name: str, scores: list[float], seconds: list[float]) -> None:
-    print(f"{name:<34} pages {len(scores):>3}  chars mean {statistics.mean(scores):.4f}  "
-          f"min {min(scores):.4f}  {len(scores) / sum(seconds):.2f} pages/s ({statistics.mean(seconds):.2f} s/page)")
+    print(f"{name:<34} pages {len(scores):>3}  chars mean {statistics.mean(scores):.4f}  min {min(scores):.4f}  "
+          f"{len(scores) / sum(seconds):.2f} pages/s ({statistics.mean(seconds):.2f} s/page)", flush=True)
 
 
 def shared_pages(reader: Reader, tmp: Path) -> None:
@@ -107,6 +107,7 @@ def rendered_reports(reader: Reader, tmp: Path, count: int) -> None:
             "text-layer PDF (no OCR)": []}
     times = {name: [] for name in sets}
     complete = {name: 0 for name in sets}
+    misses: list[str] = []
     for k, text in enumerate(reports):
         paragraphs = scans.fit([text])
         truth = "\n".join(paragraphs)
@@ -122,18 +123,23 @@ def rendered_reports(reader: Reader, tmp: Path, count: int) -> None:
         scans.degrade(page.rotate(90, expand=True), angle=-1.0, seed=k).convert("RGB").save(
             files["degraded sideways scanned PDF"], resolution=150)
         files["text-layer PDF (no OCR)"].write_bytes(scans.text_pdf(_lines(paragraphs)))
-        want_sections, want_drugs = found(as_typed(truth))
         for name, path in files.items():
+            printed = truth if "text-layer" not in name else " ".join(_lines(paragraphs))  # what the page holds
+            want_sections, want_drugs = found(as_typed(printed))
             transcript, took = timed_read(path, reader)
-            sets[name].append(scans.char_accuracy(truth if "text-layer" not in name else " ".join(_lines(paragraphs)),
-                                                  ocr.reading(transcript)))
+            sets[name].append(scans.char_accuracy(printed, ocr.reading(transcript)))
             times[name].append(took)
             sections, drugs = found(transcript)
-            complete[name] += want_sections <= sections and want_drugs <= drugs
+            if want_sections <= sections and want_drugs <= drugs:
+                complete[name] += 1
+            else:
+                misses.append(f"  {name}, report {k}: missing {sorted(want_sections - sections)} "
+                              f"{sorted(want_drugs - drugs)}")
     print(f"\nMTSamples dev reports rendered as pages ({len(reports)} reports)")
     for name in sets:
         report(name, sets[name], times[name])
         print(f"  every section type and medication of the clean text found: {complete[name]}/{len(reports)}")
+    print("\n".join(misses))
 
 
 def _lines(paragraphs: list[str]) -> list[str]:

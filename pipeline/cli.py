@@ -79,7 +79,7 @@ def cmd_transcribe(args) -> int:
                 from .ocr.reader import Reader
 
                 reader = reader or Reader(settings.threads)
-                transcript, _ = read_file(path, reader, settings.scan_limits())
+                transcript = read_file(path, reader, settings.scan_limits())
             else:
                 audio = decode(path)
                 bar, update = _progress_bar(len(audio) / SAMPLE_RATE)

@@ -22,6 +22,7 @@ from .records import Dictated, Segment, Token, Transcript
 from .weights import models_dir
 
 HEADING = re.compile(r"^[A-Z][A-Z /&,()-]{1,60}:")  # "HISTORY OF PRESENT ILLNESS:"
+MAX_FIELD = 60  # a longer "value" is a sentence that happens to open with a label word
 LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-•*·])\s")
 
 
@@ -50,7 +51,7 @@ def note_fields(transcript: Transcript) -> tuple[dict[str, str], set[int]]:
         text = segment.text.strip()
         for field, pattern in patterns:
             match = pattern.search(text)
-            if match and field not in found:
+            if match and field not in found and len(match[1]) <= MAX_FIELD:
                 value = match[1].strip(" .,;")
                 found[field] = (parse_date(value) or value) if field == "dob" else value
                 if match.start() == 0:

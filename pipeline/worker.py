@@ -125,10 +125,9 @@ class Worker:
 
         if self._ocr is None:
             self._ocr = Reader(self.settings.threads)
-        transcript, images = ocr.read_file(work_file, self._ocr, self.settings.scan_limits(), job.original_name)
-        for number, image in enumerate(images, 1):
-            ob.write_atomic(archive / page_name(number), ocr.png_bytes(image))
-        return transcript
+        return ocr.read_file(work_file, self._ocr, self.settings.scan_limits(), job.original_name,
+                             on_page=lambda number, image: ob.write_atomic(archive / page_name(number),
+                                                                           ocr.png_bytes(image)))
 
     def _letter_info(self, job: Job, transcript: Transcript, received: dt.datetime) -> LetterInfo:
         """The preamble's facts, overridden by whatever the sidecar states."""

@@ -41,6 +41,18 @@ def wer(reference: str, hypothesis: str) -> float:
     return jiwer.wer(" ".join(words(reference)), " ".join(words(hypothesis)))
 
 
+def wait_for(predicate, timeout: float = 120.0) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; whether it held."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def need_shared(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():

@@ -69,10 +69,15 @@ class Server:
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory, synth) -> Settings:
     """One dictation through `dictation batch`: a real draft waiting for review."""
-    root = tmp_path_factory.mktemp("review")
+    return batch_desk(tmp_path_factory.mktemp("review"),
+                      lambda inbox: (inbox / "jones.wav").write_bytes(synth("review-note", NOTE, steady=1.0).read_bytes()))
+
+
+def batch_desk(root: Path, drop) -> Settings:
+    """A fresh inbox, outbox and job database; ``drop(inbox)`` puts the files in; one `dictation batch`."""
     settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3")
     settings.inbox.mkdir()
-    (settings.inbox / "jones.wav").write_bytes(synth("review-note", NOTE, steady=1.0).read_bytes())
+    drop(settings.inbox)
     args = ["--inbox", str(settings.inbox), "--outbox", str(settings.outbox), "--db", str(settings.db)]
     assert main(["batch", "--quiet", "--settle", "0.2", *args]) == 0
     return settings
@@ -130,16 +135,11 @@ def scan_desk(tmp_path_factory) -> Settings:
     """A scanned note, with a handwritten scribble, through `dictation batch`."""
     import scans
 
-    root = tmp_path_factory.mktemp("scan-review")
-    settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3")
-    settings.inbox.mkdir()
     page = scans.render_page(["Patient: Mary Jones    DOB: 03/04/1950",
                               "ASSESSMENT: Hypertension, well controlled. She denies chest pain.",
                               "PLAN: Continue lisinopril 10 mg daily and furosemide 20 mg daily."])
-    scans.degrade(scans.scribble(page, (0.5, 0.5, 0.85, 0.58))).save(settings.inbox / "jones scan.png")
-    args = ["--inbox", str(settings.inbox), "--outbox", str(settings.outbox), "--db", str(settings.db)]
-    assert main(["batch", "--quiet", "--settle", "0.2", *args]) == 0
-    return settings
+    return batch_desk(tmp_path_factory.mktemp("scan-review"),
+                      lambda inbox: scans.degrade(scans.scribble(page, (0.5, 0.5, 0.85, 0.58))).save(inbox / "jones scan.png"))
 
 
 def test_scan_review_boxes_the_word_on_the_page(scan_desk):

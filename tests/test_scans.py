@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 import scans
-from conftest import need_shared
+from conftest import need_shared, wait_for
 from pipeline import process
 from pipeline.cli import main
 from pipeline.config import Settings
@@ -57,8 +57,9 @@ def note_page() -> Image.Image:
 
 
 def read(path: Path, reader: Reader) -> Transcript:
-    transcript, images = ocr.read_file(path, reader, ocr.Limits())
-    assert len(images) == transcript.pages
+    pages: list[int] = []
+    transcript = ocr.read_file(path, reader, ocr.Limits(), on_page=lambda number, image: pages.append(number))
+    assert pages == list(range(1, transcript.pages + 1))  # every page handed on, in order
     return transcript
 
 
@@ -151,7 +152,7 @@ def test_pdf_text_layer_is_used_without_ocr(tmp_path):
              "PLAN: Continue albuterol 2 puffs as needed and fluticasone 110 mcg twice daily."]
     path = tmp_path / "exported.pdf"
     path.write_bytes(scans.text_pdf(lines))
-    transcript, _ = ocr.read_file(path, None, ocr.Limits())  # no reader: OCR is never needed
+    transcript = ocr.read_file(path, None, ocr.Limits())  # no reader: OCR is never needed
     assert transcript.settings["pages"] == [{"page": 1, "text_layer": True}]
     assert scans.collapse(ocr.reading(transcript)) == scans.collapse(" ".join(lines))
     assert all(w.probability == 1.0 and w.box for w in transcript.words)
@@ -210,7 +211,7 @@ def test_offline_no_network_is_touched(note_page, tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     path = tmp_path / "page.png"
     note_page.crop((0, 0, note_page.width, note_page.height // 3)).save(path)
-    transcript, _ = ocr.read_file(path, Reader(), ocr.Limits())
+    transcript = ocr.read_file(path, Reader(), ocr.Limits())
     assert "CHIEF COMPLAINT" in ocr.reading(transcript)
 
 
@@ -256,21 +257,12 @@ def scanned_desk(tmp_path_factory, note_page, engines):
     for path in staging.iterdir():
         path.rename(settings.inbox / path.name)
     failed = settings.outbox / "failed"
-    done = _wait(lambda: any((settings.outbox / "drafts").rglob("*.docx"))
+    done = wait_for(lambda: any((settings.outbox / "drafts").rglob("*.docx"))
                  and len(list(failed.glob("*.error.txt"))) == len(expected), 300)
     service.stop()
     thread.join(timeout=30)
     assert done, "the scan did not come out as a draft, or a bad scan was not set aside"
     return settings, expected
-
-
-def _wait(predicate, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def test_bad_scans_are_set_aside_with_their_reason(scanned_desk):

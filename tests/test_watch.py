@@ -13,21 +13,12 @@ import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from conftest import words
+from conftest import wait_for, words
 from pipeline.config import Settings
 from pipeline.records import Transcript
 from pipeline.watch import Service
 
 LOW = 0.9  # high, so the test sees highlights whatever the audio
-
-
-def wait_for(predicate, timeout=120.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def desk(root, **kw) -> Settings:

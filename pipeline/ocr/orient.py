@@ -53,20 +53,23 @@ def read_upright(reader: Reader, image: Image.Image) -> tuple[Image.Image, list[
     lines = reader.read(np.asarray(image))
     turned = 0
     if _standing(lines):
-        tries = [(angle, image.rotate(angle, expand=True)) for angle in (90, 270)]
+        # On its side: which way is decided on a smaller copy (both candidates read alike, so the
+        # comparison is fair), then only the winner is read at full size.
+        small = _smaller(image)
+        scores = {}
+        for angle in (90, 270):
+            found = reader.read(np.asarray(small.rotate(angle, expand=True)))
+            scores[angle] = mean_score(found) if not _standing(found) else -1.0
+            if scores[angle] >= CONFIDENT:
+                break
+        turned = max(scores, key=scores.get)
+        image = image.rotate(turned, expand=True)
+        lines = reader.read(np.asarray(image))
     elif mean_score(lines) < CONFIDENT:
-        tries = [(180, image.rotate(180, expand=True))]
-    else:
-        tries = []
-    best = (mean_score(lines) if not _standing(lines) else -1.0, 0, image, lines)
-    for angle, candidate in tries:
+        candidate = image.rotate(180, expand=True)
         found = reader.read(np.asarray(candidate))
-        score = mean_score(found) if not _standing(found) else -1.0
-        if score > best[0]:
-            best = (score, angle, candidate, found)
-        if score >= CONFIDENT:
-            break
-    _, turned, image, lines = best
+        if mean_score(found) > mean_score(lines):
+            turned, image, lines = 180, candidate, found
     tilt = skew(lines)
     if abs(tilt) > MAX_SKEW:
         # The reader crops each line along its own slant, so the words are read right already:
@@ -75,6 +78,13 @@ def read_upright(reader: Reader, image: Image.Image) -> tuple[Image.Image, list[
         point = _turn(image.size, straight.size, tilt)
         image, lines = straight, [line.moved(point) for line in lines]
     return image, lines, {"rotated": turned, "deskewed": round(tilt, 2) if abs(tilt) > MAX_SKEW else 0.0}
+
+
+def _smaller(image: Image.Image, longest: int = 1700) -> Image.Image:
+    scale = longest / max(image.size)
+    if scale >= 1:
+        return image
+    return image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
 
 
 def _turn(before: tuple[int, int], after: tuple[int, int], degrees: float):

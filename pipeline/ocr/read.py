@@ -1,7 +1,9 @@
 """One scanned file → its transcript record and page images (the OCR stage's entry point)."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 from PIL import Image
 
@@ -27,13 +29,13 @@ def reading(transcript: Transcript) -> str:
     return " ".join(s.text for s in transcript.segments if s.text != UNREAD)
 
 
-def read_file(path: Path, reader: Reader | None, limits: Limits, name: str | None = None
-              ) -> tuple[Transcript, list[Image.Image]]:
-    """The transcript of a scanned file and its page images as read (boxes fit them).
+def read_file(path: Path, reader: Reader | None, limits: Limits, name: str | None = None,
+              on_page: Callable[[int, Image.Image], None] | None = None) -> Transcript:
+    """The transcript of a scanned file. Each page image as read (the boxes fit it) is handed
+    to ``on_page(number, image)`` and let go, so a long scan never sits in memory whole.
     ``reader`` may be None while only text-layer PDF pages are met; it is made on first need."""
     name = name or path.name
     segments: list[Segment] = []
-    images: list[Image.Image] = []
     done: list[dict] = []
     for page in pages.load(path, limits):
         if page.text_layer is not None:
@@ -44,7 +46,8 @@ def read_file(path: Path, reader: Reader | None, limits: Limits, name: str | Non
             image, lines, how = read_upright(reader, page.image)
             items = [layout.Item(piece.box, piece) for line in lines for piece in line.split(layout.SPLIT_LINE_HEIGHTS)]
             unread = [layout.Item(box, "region") for box in regions.unread(image, [line.box for line in lines])]
-        images.append(image)
+        if on_page is not None:
+            on_page(page.number, image)
         done.append({"page": page.number, **how})
         for row in layout.reading_order(items, unread):
             for k, item in enumerate(row.items):
@@ -55,10 +58,9 @@ def read_file(path: Path, reader: Reader | None, limits: Limits, name: str | Non
                         "check that it is the note and not a blank page; scan it again at 300 dpi",
                         file=name)
     transcript = Transcript(source=name, language="en", duration=0.0, engine="rapidocr", model=model_name(),
-                            settings={"limits": vars(limits) if hasattr(limits, "__dict__") else {},
-                                      "pages": done, "unclear_line": UNCLEAR_LINE},
-                            segments=tuple(segments), kind="scan", pages=len(images))
-    return transcript, images
+                            settings={"limits": asdict(limits), "pages": done, "unclear_line": UNCLEAR_LINE},
+                            segments=tuple(segments), kind="scan", pages=len(done))
+    return transcript
 
 
 def _text_layer_items(page: pages.Page) -> list[layout.Item]:
