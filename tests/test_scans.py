@@ -146,6 +146,30 @@ def test_upside_down_multipage_tiff(note_page, reader, tmp_path):
     assert "Recheck hemoglobin A1c" in ocr.reading(transcript)
 
 
+def test_phone_photo_jpeg_keeps_its_exif_rotation(note_page, reader, tmp_path):
+    """A phone stores the picture sideways and says so in EXIF (orientation 6: turn 90° clockwise
+    to view); the page is read upright without any turning of ours."""
+    path = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    note_page.rotate(90, expand=True).convert("RGB").save(path, quality=85, exif=exif)
+    transcript = read(path, reader)
+    assert transcript.settings["pages"][0]["rotated"] == 0
+    assert scans.char_accuracy("\n".join(NOTE), ocr.reading(transcript)) >= 0.98
+
+
+def test_transcribe_command_reads_a_scan(note_page, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "note.png"
+    note_page.save(path)
+    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "transcribe", str(path), "--model", "gigantic"],
+                         capture_output=True, text=True)  # no Whisper is loaded for scans alone
+    assert out.returncode == 0, out.stderr
+    assert "CHIEF COMPLAINT: Shortness of breath on exertion" in out.stdout
+
+
 def test_pdf_text_layer_is_used_without_ocr(tmp_path):
     lines = ["Patient: Jane Roe   DOB: 02/03/1961   MRN: 884211",
              "ASSESSMENT: Asthma, well controlled.",

@@ -53,12 +53,13 @@ def read_upright(reader: Reader, image: Image.Image) -> tuple[Image.Image, list[
     lines = reader.read(np.asarray(image))
     turned = 0
     if _standing(lines):
-        # On its side: which way is decided on a smaller copy (both candidates read alike, so the
-        # comparison is fair), then only the winner is read at full size.
-        small = _smaller(image)
+        # On its side: which way is decided on the middle of the page (recognition costs by the
+        # length of text read, so a quarter of the page costs about a quarter), then only the
+        # winner is read whole. A sparse middle falls back to the whole page.
+        sample = _middle(image, lines)
         scores = {}
         for angle in (90, 270):
-            found = reader.read(np.asarray(small.rotate(angle, expand=True)))
+            found = reader.read(np.asarray(sample.rotate(angle, expand=True)))
             scores[angle] = mean_score(found) if not _standing(found) else -1.0
             if scores[angle] >= CONFIDENT:
                 break
@@ -80,11 +81,13 @@ def read_upright(reader: Reader, image: Image.Image) -> tuple[Image.Image, list[
     return image, lines, {"rotated": turned, "deskewed": round(tilt, 2) if abs(tilt) > MAX_SKEW else 0.0}
 
 
-def _smaller(image: Image.Image, longest: int = 1700) -> Image.Image:
-    scale = longest / max(image.size)
-    if scale >= 1:
-        return image
-    return image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
+def _middle(image: Image.Image, lines: list[OcrLine], least_chars: int = 40) -> Image.Image:
+    """The middle quarter of the page when enough text was found there, else the whole page."""
+    w, h = image.size
+    box = (w / 4, h / 4, 3 * w / 4, 3 * h / 4)
+    inside = sum(len(line.text) for line in lines
+                 if box[0] <= (line.box[0] + line.box[2]) / 2 <= box[2] and box[1] <= (line.box[1] + line.box[3]) / 2 <= box[3])
+    return image.crop(tuple(round(v) for v in box)) if inside >= least_chars else image
 
 
 def _turn(before: tuple[int, int], after: tuple[int, int], degrees: float):

@@ -1,6 +1,7 @@
-"""One scanned file → its transcript record and page images (the OCR stage's entry point)."""
+"""One scanned file → its transcript record, page by page (the OCR stage's entry point)."""
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -17,8 +18,6 @@ UNCLEAR_LINE = 0.6  # a line read with a lower score is flagged as a region to c
 
 
 def png_bytes(image: Image.Image) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
