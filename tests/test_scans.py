@@ -158,6 +158,17 @@ def test_phone_photo_jpeg_keeps_its_exif_rotation(note_page, reader, tmp_path):
     assert scans.char_accuracy("\n".join(NOTE), ocr.reading(transcript)) >= 0.98
 
 
+def test_transparent_png_is_read_on_white(reader, tmp_path):
+    """An exported PNG with a transparent background: black text on nothing, not on black."""
+    lines = ["ASSESSMENT: Migraine without aura.", "PLAN: Sumatriptan 50 mg at onset."]
+    ink = scans.render_page(lines).crop((0, 0, 2550, 900))
+    exported = Image.new("RGBA", ink.size, (0, 0, 0, 0))
+    exported.putalpha(Image.eval(ink, lambda v: 255 - v))  # opaque where the text is, clear elsewhere
+    path = tmp_path / "export.png"
+    exported.save(path)
+    assert scans.char_accuracy(" ".join(lines), ocr.reading(read(path, reader))) >= 0.98
+
+
 def test_transcribe_command_reads_a_scan(note_page, tmp_path):
     import subprocess
     import sys

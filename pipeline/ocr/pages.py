@@ -106,13 +106,23 @@ def _image_pages(path: Path, limits: Limits) -> Iterator[Page]:
                 if width * height > limits.max_pixels:
                     raise _too_big(path, width, height, limits, index + 1 if frames > 1 else None)
                 # A phone photo keeps its rotation in EXIF; the pixels are stored sideways.
-                rgb = ImageOps.exif_transpose(image).convert("RGB")
+                rgb = _on_white(ImageOps.exif_transpose(image))
             except ScanError:
                 raise
             except (OSError, SyntaxError, ValueError, EOFError) as err:
                 raise ScanError(f"page {index + 1} of the image is damaged ({type(err).__name__})",
                                 "scan or export the note again", file=path.name)
             yield Page(index + 1, rgb)
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """RGB, with any transparency laid on white paper (dropping the alpha channel would turn a
+    transparent background black and hide the text)."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        page = Image.new("RGBA", image.size, "white")
+        page.alpha_composite(image.convert("RGBA"))
+        return page.convert("RGB")
+    return image.convert("RGB")
 
 
 def _pdf_pages(path: Path, limits: Limits) -> Iterator[Page]:

@@ -91,13 +91,13 @@ class Reader:
         if missing:
             raise ModelError(f"the OCR models shipped with rapidocr are missing ({', '.join(missing)})",
                              "reinstall it: pip install --force-reinstall rapidocr")
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "detection result is empty": ours says it better
         from rapidocr import RapidOCR
 
         params = {key: str(folder / name) for key, name in MODELS.items()}
         # No per-line 0/180° classifier: the page is turned upright as a whole (orient.py), and the
         # classifier was measured flipping a good line of a clean page into garbage.
-        params.update({"Global.log_level": "warning", "Global.return_word_box": True, "Global.text_score": 0.0,
+        params.update({"Global.log_level": "error", "Global.return_word_box": True, "Global.text_score": 0.0,
                        "Global.use_cls": False})
         if threads:
             params.update({"EngineConfig.onnxruntime.intra_op_num_threads": threads})
