@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import gzip
 import statistics
 import sys
@@ -35,17 +34,16 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 import scans  # noqa: E402
-from pipeline import process  # noqa: E402
 from pipeline.ocr import read as ocr  # noqa: E402
 from pipeline.ocr.reader import Reader  # noqa: E402
-from pipeline.records import Segment, Transcript, Word  # noqa: E402
+from pipeline.records import Transcript  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 
 
 def timed_read(path: Path, reader: Reader) -> tuple[Transcript, float]:
     start = time.perf_counter()
-    transcript = ocr.read_file(path, reader, ocr.Limits())
+    transcript = ocr.read_file(path, lambda: reader, ocr.Limits())
     return transcript, time.perf_counter() - start
 
 
@@ -84,17 +82,6 @@ def shared_pages(reader: Reader, tmp: Path) -> None:
     report("shared pages (zones where given)", scores, seconds)
 
 
-def found(transcript: Transcript) -> tuple[set[str], set[str]]:
-    _, analysis = process.language(transcript, dt.date(2026, 11, 26))
-    return ({s.type for s in analysis.sections},
-            {(t.normalised or t.text).lower() for t in analysis.terms if t.type == "medication"})
-
-
-def as_typed(text: str) -> Transcript:
-    words = tuple(Word(" " + w, 0.0, 0.0, 1.0, 1, (0, 0, 1, 1)) for w in text.split())
-    return Transcript("clean", "en", 0.0, "text", "-", {}, (Segment(0, 0.0, 0.0, text, words, page=1),), kind="scan")
-
-
 def rendered_reports(reader: Reader, tmp: Path, count: int) -> None:
     source = DATA / "mtsamples" / "dev.csv.gz"
     if not source.is_file():
@@ -125,11 +112,11 @@ def rendered_reports(reader: Reader, tmp: Path, count: int) -> None:
         files["text-layer PDF (no OCR)"].write_bytes(scans.text_pdf(_lines(paragraphs)))
         for name, path in files.items():
             printed = truth if "text-layer" not in name else " ".join(_lines(paragraphs))  # what the page holds
-            want_sections, want_drugs = found(as_typed(printed))
+            want_sections, want_drugs = scans.found(scans.as_typed(printed))
             transcript, took = timed_read(path, reader)
             sets[name].append(scans.char_accuracy(printed, ocr.reading(transcript)))
             times[name].append(took)
-            sections, drugs = found(transcript)
+            sections, drugs = scans.found(transcript)
             if want_sections <= sections and want_drugs <= drugs:
                 complete[name] += 1
             else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import logging
 import os
 import sys
@@ -55,6 +56,7 @@ def _progress_bar(duration: float):
 def cmd_transcribe(args) -> int:
     from .audio import decode
     from .ocr.pages import is_scan
+    from .ocr.reader import Reader
     from .process import (complete_info, decode_options, draft_bytes, language, letter_info, new_job_id,
                           transcribe_audio)
     from .writers import to_json
@@ -68,7 +70,8 @@ def cmd_transcribe(args) -> int:
     settings = _settings(args)
     # Whisper is loaded (and a bad model reported) up front unless every file is a scan.
     engine = _engine(settings) if not all(is_scan(Path(name)) for name in args.files) else None
-    reader = None  # the OCR models, loaded at the first scan
+    # The OCR models, loaded at the first scanned page (a text-layer PDF needs none).
+    reader = functools.cache(functools.partial(Reader, settings.threads))
     options = decode_options(settings)
     failures = 0
     for name in args.files:
@@ -76,9 +79,7 @@ def cmd_transcribe(args) -> int:
         try:
             if is_scan(path):
                 from .ocr.read import read_file
-                from .ocr.reader import Reader
 
-                reader = reader or Reader(settings.threads)
                 transcript = read_file(path, reader, settings.scan_limits())
             else:
                 audio = decode(path)

@@ -85,8 +85,7 @@ def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis 
 
     def where(token) -> str:  # where the secretary checks it: the audio, or the scan's page
         if transcript.is_scan:
-            pages = sorted({words[s].page for s in token.sources if s < len(words) and words[s].page})
-            return f"the scan (page {pages[0] if pages else 1})"
+            return f"the scan (page {scan_place(words, token.sources)[0] or 1})"
         return f"the audio at {clock(token.start)}"
 
     for i, token in enumerate(dictated.tokens):
@@ -112,6 +111,17 @@ def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis 
             marks[i] = (NEGATION, f"Negated: \u201c{term.text}\u201d is written as absent; confirm the negation "
                                   f"against {where(dictated.tokens[i])}." if k == 0 else None)
     return marks
+
+
+def scan_place(words: list[Word], sources) -> tuple[int | None, list[float] | None]:
+    """Where a scanned token lies: the page of its first word, and the box around its words
+    on that page (fractions of the page); (None, None) for a token read from no word."""
+    placed = [words[s] for s in sources if s < len(words) and words[s].box is not None]
+    if not placed:
+        return None, None
+    page = placed[0].page
+    boxes = [w.box for w in placed if w.page == page]
+    return page, [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
 
 def _word_range(transcript: Transcript, segment) -> tuple[int, int]:

@@ -33,10 +33,8 @@ def _fields() -> tuple[int, list[tuple[str, re.Pattern]]]:
                     key=lambda pair: -len(pair[1]))
     every = "|".join(re.escape(label) for _, label in labels)
     # A label opens the line, or (3 letters or more: not "re") follows a space on it.
-    after_space = r"(?<=\s)"
-    never = r"(?!)"
-    patterns = [(field, re.compile(rf"(?:^|{after_space if len(label) >= 3 else never})(?:{re.escape(label)})\s*[:#]"
-                                   rf"\s*(.+?)\s*(?=(?:{every})\s*[:#]|$)", re.IGNORECASE))
+    patterns = [(field, re.compile((r"(?:^|(?<=\s))" if len(label) >= 3 else "^") + re.escape(label)
+                                   + rf"\s*[:#]\s*(.+?)\s*(?=(?:{every})\s*[:#]|$)", re.IGNORECASE))
                 for field, label in labels]
     return int(data.get("search_lines", 20)), patterns
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from .config import Settings
 from .errors import DictationError
 from .intake import Intake
 from .ocr.pages import is_scan, page_name
+from .ocr.reader import Reader
 from .process import complete_info, decode_options, draft_bytes, language, letter_info, transcribe_audio
 from .records import DecodeOptions, LetterInfo, Transcript
 from .store import Job, Store
@@ -48,7 +50,7 @@ class Worker:
         self.engine = engine
         self.intake = intake
         self.options = options or decode_options(settings)
-        self._ocr = None  # the OCR models, loaded at the first scan
+        self._ocr = functools.cache(functools.partial(Reader, settings.threads))  # loaded at the first scanned page
 
     def run_one(self) -> Job | None:
         """Process the most urgent runnable job, if any; return it as it ended."""
@@ -87,13 +89,12 @@ class Worker:
 
         if transcript_path.is_file():  # transcribed before an interruption
             transcript = Transcript.from_dict(json.loads(transcript_path.read_text(encoding="utf-8")))
-        elif is_scan(work_file):
-            self.store.update(job.id, "reading the scan", state="transcribing", attempts=job.attempts + 1)
-            transcript = self._read_scan(job, work_file, archive)
-            ob.write_atomic(transcript_path, to_json(transcript))
         else:
-            self.store.update(job.id, "transcribing", state="transcribing", attempts=job.attempts + 1)
-            transcript = transcribe_audio(decode(work_file), job.original_name, self.engine, self.options)
+            scan = is_scan(work_file)
+            self.store.update(job.id, "reading the scan" if scan else "transcribing", state="transcribing",
+                              attempts=job.attempts + 1)
+            transcript = (self._read_scan(job, work_file, archive) if scan else
+                          transcribe_audio(decode(work_file), job.original_name, self.engine, self.options))
             ob.write_atomic(transcript_path, to_json(transcript))
 
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
@@ -121,10 +122,7 @@ class Worker:
     def _read_scan(self, job: Job, work_file: Path, archive: Path) -> Transcript:
         """OCR of a scanned note; its pages, as read, go to the archive for the review page."""
         from .ocr import read as ocr
-        from .ocr.reader import Reader
 
-        if self._ocr is None:
-            self._ocr = Reader(self.settings.threads)
         return ocr.read_file(work_file, self._ocr, self.settings.scan_limits(), job.original_name,
                              on_page=lambda number, image: ob.write_atomic(archive / page_name(number),
                                                                            ocr.png_bytes(image)))

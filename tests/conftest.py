@@ -2,6 +2,7 @@
 piper at test time), each clip transcribed once per session."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -39,6 +40,23 @@ def wer(reference: str, hypothesis: str) -> float:
     import jiwer
 
     return jiwer.wer(" ".join(words(reference)), " ".join(words(hypothesis)))
+
+
+@contextlib.contextmanager
+def watching(service):
+    """The real watcher (``service.watch``) on its own thread for the with-block, given half a
+    second to start observing before files arrive; stopped and joined when the block ends."""
+    import threading
+    import time
+
+    thread = threading.Thread(target=service.watch, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    try:
+        yield service
+    finally:
+        service.stop()
+        thread.join(timeout=30)
 
 
 def wait_for(predicate, timeout: float = 120.0) -> bool:

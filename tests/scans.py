@@ -6,6 +6,7 @@ depends on the fonts a machine happens to have.
 """
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 import textwrap
@@ -14,6 +15,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from rapidfuzz.distance import Levenshtein
+
+from pipeline import process
+from pipeline.records import Segment, Transcript, Word
 
 LETTER = (8.5, 11.0)  # inches
 
@@ -26,6 +30,20 @@ def char_accuracy(reference: str, hypothesis: str) -> float:
     """1 − character error rate, after collapsing white space (the ISRI convention)."""
     ref, hyp = collapse(reference), collapse(hypothesis)
     return 1 - Levenshtein.distance(ref, hyp) / max(1, len(ref))
+
+
+def found(transcript: Transcript) -> tuple[set[str], set[str]]:
+    """Section types and medication names the language stage finds in a scan's text."""
+    _, analysis = process.language(transcript, dt.date(2026, 11, 26))
+    return ({s.type for s in analysis.sections},
+            {(t.normalised or t.text).lower() for t in analysis.terms if t.type == "medication"})
+
+
+def as_typed(text: str) -> Transcript:
+    """Clean text as a one-line scan read without error: what the language stage finds in it is
+    what a perfect OCR of the page would give."""
+    words = tuple(Word(" " + w, 0.0, 0.0, 1.0, 1, (0, 0, 1, 1)) for w in text.split())
+    return Transcript("clean", "en", 0.0, "text", "-", {}, (Segment(0, 0.0, 0.0, text, words, page=1),), kind="scan")
 
 
 def render_page(paragraphs: list[str], dpi: int = 300, font_size: float = 11.5, margin: float = 1.0,

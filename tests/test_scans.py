@@ -10,8 +10,6 @@ import gzip
 import io
 import socket
 import stat
-import threading
-import time
 from pathlib import Path
 
 import docx
@@ -19,7 +17,8 @@ import pytest
 from PIL import Image
 
 import scans
-from conftest import need_shared, wait_for
+from scans import found
+from conftest import need_shared, wait_for, watching
 from pipeline import process
 from pipeline.cli import main
 from pipeline.config import Settings
@@ -58,16 +57,9 @@ def note_page() -> Image.Image:
 
 def read(path: Path, reader: Reader) -> Transcript:
     pages: list[int] = []
-    transcript = ocr.read_file(path, reader, ocr.Limits(), on_page=lambda number, image: pages.append(number))
+    transcript = ocr.read_file(path, lambda: reader, ocr.Limits(), on_page=lambda number, image: pages.append(number))
     assert pages == list(range(1, transcript.pages + 1))  # every page handed on, in order
     return transcript
-
-
-def found(transcript: Transcript) -> tuple[set[str], set[str]]:
-    """Section types and medication names the language stage finds in a scan."""
-    _, analysis = process.language(transcript, dt.date(2026, 11, 26))
-    return ({s.type for s in analysis.sections},
-            {(t.normalised or t.text).lower() for t in analysis.terms if t.type == "medication"})
 
 
 # -- real scanned pages with ground truth (../shared/data/ocr) ---------------------------------
@@ -187,7 +179,10 @@ def test_pdf_text_layer_is_used_without_ocr(tmp_path):
              "PLAN: Continue albuterol 2 puffs as needed and fluticasone 110 mcg twice daily."]
     path = tmp_path / "exported.pdf"
     path.write_bytes(scans.text_pdf(lines))
-    transcript = ocr.read_file(path, None, ocr.Limits())  # no reader: OCR is never needed
+    def no_ocr():
+        raise AssertionError("a text-layer page was sent to OCR")
+
+    transcript = ocr.read_file(path, no_ocr, ocr.Limits())
     assert transcript.settings["pages"] == [{"page": 1, "text_layer": True}]
     assert scans.collapse(ocr.reading(transcript)) == scans.collapse(" ".join(lines))
     assert all(w.probability == 1.0 and w.box for w in transcript.words)
@@ -224,17 +219,9 @@ def test_mtsamples_reports_rendered_and_degraded(index, reader, tmp_path):
     transcript = read(path, reader)
     assert scans.char_accuracy("\n".join(text), ocr.reading(transcript)) >= 0.97
     # the scan finds what the clean text holds
-    clean = Transcript("clean", "en", 0.0, "text", "-", {}, (ocr_segment(" ".join(text)),), kind="scan")
-    want_sections, want_drugs = found(clean)
+    want_sections, want_drugs = found(scans.as_typed(" ".join(text)))
     sections, drugs = found(transcript)
     assert want_sections <= sections and want_drugs <= drugs, (want_sections - sections, want_drugs - drugs)
-
-
-def ocr_segment(text: str):
-    from pipeline.records import Segment, Word
-
-    words = tuple(Word(" " + w, 0.0, 0.0, 1.0, 1, (0, 0, 1, 1)) for w in text.split())
-    return Segment(0, 0.0, 0.0, text, words, page=1, box=(0, 0, 1, 1))
 
 
 def test_offline_no_network_is_touched(note_page, tmp_path, monkeypatch):
@@ -246,7 +233,7 @@ def test_offline_no_network_is_touched(note_page, tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     path = tmp_path / "page.png"
     note_page.crop((0, 0, note_page.width, note_page.height // 3)).save(path)
-    transcript = ocr.read_file(path, Reader(), ocr.Limits())
+    transcript = ocr.read_file(path, Reader, ocr.Limits())  # the models are loaded here, offline
     assert "CHIEF COMPLAINT" in ocr.reading(transcript)
 
 
@@ -281,21 +268,16 @@ def scanned_desk(tmp_path_factory, note_page, engines):
     settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3",
                         settle_seconds=0.5, rescan_seconds=2.0, scan_max_pages=50)
     settings.inbox.mkdir()
-    service = Service(settings, engines("faster", "base", "int8"))
-    thread = threading.Thread(target=service.watch, daemon=True)
-    thread.start()
-    time.sleep(0.5)
     staging = root / "scanner"  # made aside, then moved in whole: the 30,000² PNG takes seconds to write
     staging.mkdir()
     expected = bad_scans(staging)
     scans.degrade(scans.scribble(note_page, (0.55, 0.78, 0.88, 0.86))).save(staging / "Ellison note.png")
-    for path in staging.iterdir():
-        path.rename(settings.inbox / path.name)
     failed = settings.outbox / "failed"
-    done = wait_for(lambda: any((settings.outbox / "drafts").rglob("*.docx"))
-                 and len(list(failed.glob("*.error.txt"))) == len(expected), 300)
-    service.stop()
-    thread.join(timeout=30)
+    with watching(Service(settings, engines("faster", "base", "int8"))):
+        for path in staging.iterdir():
+            path.rename(settings.inbox / path.name)
+        done = wait_for(lambda: any((settings.outbox / "drafts").rglob("*.docx"))
+                        and len(list(failed.glob("*.error.txt"))) == len(expected), 300)
     assert done, "the scan did not come out as a draft, or a bad scan was not set aside"
     return settings, expected
 

@@ -6,14 +6,13 @@ import datetime as dt
 
 import json
 import stat
-import threading
 import time
 
 import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from conftest import wait_for, words
+from conftest import wait_for, watching, words
 from pipeline.config import Settings
 from pipeline.records import Transcript
 from pipeline.watch import Service
@@ -32,22 +31,18 @@ def dropped(tmp_path_factory, engines, dictation_clip):
     root = tmp_path_factory.mktemp("office")
     settings = desk(root, low_confidence=LOW)
     service = Service(settings, engines("faster", "base", "int8"))
-    thread = threading.Thread(target=service.watch, daemon=True)
-    thread.start()
-    time.sleep(0.5)
-    (settings.inbox / "Smith scan.mp3").write_text("not audio at all")
-    (settings.inbox / ".hidden.wav").write_bytes(dictation_clip.read_bytes())  # ignored until renamed
-    data = dictation_clip.read_bytes()
-    chunk = len(data) // 6 + 1
-    with open(settings.inbox / "Smith dictation.wav", "wb") as fh:  # a slow copy, over about 3 s
-        for i in range(0, len(data), chunk):
-            fh.write(data[i : i + chunk])
-            fh.flush()
-            time.sleep(0.5)
-    drafts = settings.outbox / "drafts"
-    ok = wait_for(lambda: any(drafts.rglob("*.docx")) and any((settings.outbox / "failed").glob("*.error.txt")))
-    service.stop()
-    thread.join(timeout=30)
+    with watching(service):
+        (settings.inbox / "Smith scan.mp3").write_text("not audio at all")
+        (settings.inbox / ".hidden.wav").write_bytes(dictation_clip.read_bytes())  # ignored until renamed
+        data = dictation_clip.read_bytes()
+        chunk = len(data) // 6 + 1
+        with open(settings.inbox / "Smith dictation.wav", "wb") as fh:  # a slow copy, over about 3 s
+            for i in range(0, len(data), chunk):
+                fh.write(data[i : i + chunk])
+                fh.flush()
+                time.sleep(0.5)
+        drafts = settings.outbox / "drafts"
+        ok = wait_for(lambda: any(drafts.rglob("*.docx")) and any((settings.outbox / "failed").glob("*.error.txt")))
     assert ok, "no draft came out"
     return settings, service
 
@@ -164,14 +159,10 @@ def test_secretary_approves_by_moving_her_edited_draft(dropped):
     doc.save(approved / draft.name)
     draft.unlink()  # moved, as Explorer would
 
-    runner = Service(settings, service.engine)
-    thread = threading.Thread(target=runner.watch, daemon=True)
-    thread.start()
     day = approved / draft.parent.name
-    ok = wait_for(lambda: (day / draft.name).is_file() and (day / draft.name).with_suffix(".fhir.json").is_file(),
-                  timeout=60)
-    runner.stop()
-    thread.join(timeout=30)
+    with watching(Service(settings, service.engine)):
+        ok = wait_for(lambda: (day / draft.name).is_file() and (day / draft.name).with_suffix(".fhir.json").is_file(),
+                      timeout=60)
     assert ok, "the moved draft was not approved"
     final = docx.Document(str(day / draft.name))
     text = "\n".join(p.text for p in final.paragraphs)

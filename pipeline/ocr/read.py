@@ -28,11 +28,12 @@ def reading(transcript: Transcript) -> str:
     return " ".join(s.text for s in transcript.segments if s.text != UNREAD)
 
 
-def read_file(path: Path, reader: Reader | None, limits: Limits, name: str | None = None,
+def read_file(path: Path, reader: Callable[[], Reader], limits: Limits, name: str | None = None,
               on_page: Callable[[int, Image.Image], None] | None = None) -> Transcript:
     """The transcript of a scanned file. Each page image as read (the boxes fit it) is handed
     to ``on_page(number, image)`` and let go, so a long scan never sits in memory whole.
-    ``reader`` may be None while only text-layer PDF pages are met; it is made on first need."""
+    ``reader()`` gives the OCR models; it is called only for a page that needs them (a PDF's
+    text-layer pages never do), so a caller that caches it loads them at the first scanned page."""
     name = name or path.name
     segments: list[Segment] = []
     done: list[dict] = []
@@ -41,8 +42,7 @@ def read_file(path: Path, reader: Reader | None, limits: Limits, name: str | Non
             image, items, how = page.image, _text_layer_items(page), {"text_layer": True}
             unread = []
         else:
-            reader = reader or Reader()
-            image, lines, how = read_upright(reader, page.image)
+            image, lines, how = read_upright(reader(), page.image)
             items = [layout.Item(piece.box, piece) for line in lines for piece in line.split(layout.SPLIT_LINE_HEIGHTS)]
             unread = [layout.Item(box, "region") for box in regions.unread(image, [line.box for line in lines])]
         if on_page is not None:

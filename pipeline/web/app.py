@@ -39,7 +39,7 @@ from ..audio import AUDIO_SUFFIXES, SAMPLE_RATE, decode
 from ..clinical import analyse
 from ..config import Settings
 from ..errors import DictationError
-from ..letters import review_marks
+from ..letters import review_marks, scan_place
 from ..ocr.pages import page_name
 from ..process import complete_info, draft_bytes, language
 from ..records import LetterInfo, Transcript
@@ -125,7 +125,7 @@ class ReviewApp:
         words = transcript.words
         tokens = [{"text": t.text, "kind": t.kind, "start": t.start, "end": t.end,
                    "flag": marks[i][1] if i in marks else None, "marked": i in marks,
-                   **(_place(words, t.sources) if transcript.is_scan else {})}
+                   **(dict(zip(("page", "box"), scan_place(words, t.sources))) if transcript.is_scan else {})}
                   for i, t in enumerate(dictated.tokens)]
         return JSONResponse({"id": job.id, "state": job.state, "type": job.letter_type, "author": job.author,
                              "patient": self._patient(job), "tokens": tokens, "text": dictated.text,
@@ -229,17 +229,6 @@ class ReviewApp:
             return response
 
         return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=security)])
-
-
-def _place(words, sources) -> dict:
-    """Where a scanned token lies: its page and the box around its words there (fractions)."""
-    boxes = [words[s] for s in sources if s < len(words) and words[s].box is not None]
-    if not boxes:
-        return {"page": None, "box": None}
-    page = boxes[0].page
-    on_page = [w.box for w in boxes if w.page == page]
-    return {"page": page, "box": [min(b[0] for b in on_page), min(b[1] for b in on_page),
-                                  max(b[2] for b in on_page), max(b[3] for b in on_page)]}
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> None:
