@@ -2,7 +2,9 @@
 
     python bench/asr.py                     # the whole dev set, 3 interleaved runs
     python bench/asr.py --limit 3 --runs 1  # a quick look
-    python bench/asr.py --wer               # int8 vs float32 WER on the dev set
+    python bench/asr.py --wer               # int8 vs float32 WER and speed on the dev set
+    CT2_USE_MKL=0 ONEDNN_MAX_CPU_ISA=AVX2 python bench/asr.py --wer
+                                            # the same through oneDNN on AVX2, as on an AMD CPU
 
 For each file and run, in turn: bare faster-whisper called directly with our settings;
 our pipeline on the faster engine (decode, transcribe, guards, draft letter); bare
@@ -139,27 +141,57 @@ def speed(args) -> None:
         print(f"batched/sequential faster-whisper wall time: {ratio('faster-whisper batched', 'bare faster-whisper'):.3f}")
 
 
+def ct2_backend() -> str:
+    """What CTranslate2 chose on this CPU (ISA and GEMM backends), from its own log.
+
+    CTranslate2 only says so in its info log at the first model load, so a child process
+    loads the model with ``CT2_VERBOSE=1`` (the environment, ``CT2_USE_MKL`` or
+    ``ONEDNN_MAX_CPU_ISA`` included, is inherited)."""
+    import subprocess
+
+    code = "from pipeline.asr import load_engine; load_engine('faster', 'tiny.en', 'int8')"
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         env=os.environ | {"CT2_VERBOSE": "1"})
+    keep = ("CPU:", "Selected ISA", "Use Intel MKL", "SGEMM backend", "GEMM_S16 backend", "GEMM_S8 backend")
+    lines = [line.split("[info]", 1)[1].strip(" -") for line in run.stderr.splitlines()
+             if "[info]" in line and any(k in line for k in keep)]
+    onednn = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return "; ".join(lines) + (f"; oneDNN capped at {onednn}" if onednn else "")
+
+
 def wer_check(args) -> None:
+    """WER and wall time of each compute type on the same files, interleaved file by file."""
     from conftest import wer
 
     entries = load_manifest(args.limit)
     options = DecodeOptions()
-    engines = {ct: load_engine("faster", args.model, ct) for ct in ("int8", "float32")}
-    refs, hyps = [], {ct: [] for ct in engines}
-    print(f"{'file':22s} {'int8':>7s} {'float32':>8s}")
+    types = args.compute_types.split(",")
+    print(f"machine: {machine()}")
+    print(f"CTranslate2: {ct2_backend()}")
+    print(f"model {args.model}, beam {options.beam_size}, {len(entries)} files, "
+          f"{sum(e['duration_s'] for e in entries):.1f} s of audio\n", flush=True)
+    engines = {ct: load_engine("faster", args.model, ct) for ct in types}
+    refs, hyps, walls = [], {ct: [] for ct in types}, dict.fromkeys(types, 0.0)
+    print(f"{'file':22s} " + " ".join(f"{ct:>8s}" for ct in types))
     for entry in entries:
         path = DATA / entry["audio"]
         row = []
         for ct, engine in engines.items():
+            start = time.perf_counter()
             text = transcribe_file(path, engine, options).text
+            walls[ct] += time.perf_counter() - start
             hyps[ct].append(text)
             row.append(wer(entry["spoken_script"], text))
         refs.append(entry["spoken_script"])
-        print(f"{entry['audio']:22s} {row[0]:7.2%} {row[1]:8.2%}", flush=True)
+        print(f"{entry['audio']:22s} " + " ".join(f"{w:8.2%}" for w in row), flush=True)
+    audio_s = sum(e["duration_s"] for e in entries)
     total = {ct: wer(" ".join(refs), " ".join(h)) for ct, h in hyps.items()}
-    print(f"{'all (pooled)':22s} {total['int8']:7.2%} {total['float32']:8.2%}")
-    gap = (total["int8"] - total["float32"]) * 100
-    print(f"int8 - float32 = {gap:+.2f} points (must be <= 1.00)  [model {args.model}, {machine()}]")
+    print(f"{'all (pooled)':22s} " + " ".join(f"{total[ct]:8.2%}" for ct in types))
+    print(f"{'x real time':22s} " + " ".join(f"{audio_s / walls[ct]:8.1f}" for ct in types))
+    base = types[0]
+    for ct in types[1:]:
+        print(f"{base} - {ct} = {(total[base] - total[ct]) * 100:+.2f} WER points; "
+              f"{ct}/{base} wall time {walls[ct] / walls[base]:.2f}")
 
 
 def main() -> None:
@@ -171,7 +203,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N dictations")
     parser.add_argument("--no-batched", dest="batched", action="store_false")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--wer", action="store_true", help="compare int8 and float32 WER instead of speed")
+    parser.add_argument("--wer", action="store_true", help="compare the compute types' WER and speed instead")
+    parser.add_argument("--compute-types", default="int8,float32", help="for --wer: the types to compare")
     args = parser.parse_args()
     import logging
 

@@ -35,10 +35,10 @@ from scoring import (commands_executed, corrections_right, dictation_sections, f
                      mentions_found, mtsamples_headers, wer, wer_marks)
 from transcripts import SHARED, cached, manifest  # noqa: E402
 
-from pipeline import lexicons  # noqa: E402
-from pipeline.clinical import nlp  # noqa: E402
-from pipeline.correction import correct  # noqa: E402
-from pipeline.dictation import dictate  # noqa: E402
+from pipeline.language import lexicons  # noqa: E402
+from pipeline.language.clinical import nlp  # noqa: E402
+from pipeline.language.correction import correct  # noqa: E402
+from pipeline.language.dictation import dictate  # noqa: E402
 
 MENTIONS = json.loads((REPO / "bench" / "drug_mentions.json").read_text())["mentions"]
 

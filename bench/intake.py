@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 from pipeline.asr import load_engine  # noqa: E402
 from pipeline.asr.faster import decode_kwargs  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.intake import Intake  # noqa: E402
+from pipeline.desk.intake import Intake  # noqa: E402
 from pipeline.records import DecodeOptions  # noqa: E402
-from pipeline.store import Store  # noqa: E402
-from pipeline.watch import Service  # noqa: E402
+from pipeline.desk.store import Store  # noqa: E402
+from pipeline.desk.watch import Service  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "dictations"
 

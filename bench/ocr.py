@@ -36,14 +36,14 @@ sys.path.insert(0, str(REPO / "tests"))
 import scans  # noqa: E402
 from pipeline.ocr import read as ocr  # noqa: E402
 from pipeline.ocr.reader import Reader  # noqa: E402
-from pipeline.records import Transcript  # noqa: E402
+from pipeline.records import ScanLimits, Transcript  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 
 
 def timed_read(path: Path, reader: Reader) -> tuple[Transcript, float]:
     start = time.perf_counter()
-    transcript = ocr.read_file(path, lambda: reader, ocr.Limits())
+    transcript = ocr.read_file(path, lambda: reader, ScanLimits())
     return transcript, time.perf_counter() - start
 
 

@@ -89,7 +89,7 @@ def f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
 
 
 def section_type(title: str) -> str:
-    from pipeline import lexicons
+    from pipeline.language import lexicons
 
     headings, _ = lexicons.sections()
     return headings.get(title.lower().strip(), title.lower().strip())
@@ -106,7 +106,7 @@ def sections_in_order(gold: list[str], found: list[str]) -> int:
 
 def dictation_sections(entry: dict, text: str) -> tuple[int, int, int]:
     """(matched, found, manifest) headings of a dictated letter against the manifest's sections."""
-    from pipeline.clinical import nlp
+    from pipeline.language.clinical import nlp
 
     gold = [section_type(s["title"]) for s in entry["sections"]]
     doc = nlp()(text)
@@ -132,7 +132,7 @@ def header_table(path) -> list[tuple[str, int]]:
 
 def corrections_right(tokens, reference: str) -> tuple[int, int]:
     """(right, made): drug corrections whose name the written reference holds."""
-    from pipeline import lexicons
+    from pipeline.language import lexicons
 
     known = lexicons.drugs()
     made = [t.text.lower() for t in tokens if t.heard and t.text.lower() in known]

@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from pipeline.asr import load_engine
-    from pipeline.audio import decode
+    from pipeline.asr.audio import decode
     from pipeline.records import DecodeOptions
 
     engine = load_engine("faster", args.model)
@@ -63,7 +63,7 @@ def main() -> None:
             if args.vocab == "none":
                 transcript = engine.transcribe(audio, DecodeOptions(), source=entry["audio"])
             else:
-                from pipeline import vocabulary
+                from pipeline.language import vocabulary
 
                 transcript = vocabulary.transcribe(engine, audio, DecodeOptions(), source=entry["audio"])
             wall = time.perf_counter() - began

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .files import REPO
+from .records import ScanLimits
 
-REPO = Path(__file__).resolve().parent.parent
 USER_CONFIG = Path.home() / ".config" / "dictation" / "config.toml"
 
 
@@ -57,10 +58,8 @@ class Settings:
     scan_max_pixels: int = 150_000_000  # one page; A4 at 600 dpi is 35 million
     scan_dpi: int = 300  # scanned PDF pages are rendered at this resolution for OCR
 
-    def scan_limits(self):
-        from .ocr.pages import Limits
-
-        return Limits(max_pages=self.scan_max_pages, max_pixels=self.scan_max_pixels, pdf_dpi=self.scan_dpi)
+    def scan_limits(self) -> ScanLimits:
+        return ScanLimits(max_pages=self.scan_max_pages, max_pixels=self.scan_max_pixels, pdf_dpi=self.scan_dpi)
 
     def replace(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import preamble
 from .asr import Engine, Progress
-from .audio import decode
+from .asr.audio import decode
 from .config import Settings
 from .errors import AudioError
-from .letters import render_draft
+from .language import preamble
+from .letters.draft import render_draft
 from .records import Analysis, DecodeOptions, Dictated, LetterInfo, Transcript
 
 
@@ -26,7 +26,7 @@ def decode_options(settings: Settings) -> DecodeOptions:
     when ``vocabulary = "hotwords"``."""
     if settings.vocabulary == "off":
         return DecodeOptions()
-    from . import vocabulary
+    from .language import vocabulary
 
     return DecodeOptions(hotwords=vocabulary.prompt(vocabulary.author_words(settings.vocabulary_words)))
 
@@ -36,7 +36,7 @@ def transcribe_audio(audio: np.ndarray, name: str, engine: Engine, options: Deco
     """Transcribe decoded audio; no recognisable speech is an error, never an empty letter.
     With hotwords, speech they made Whisper skip is caught and transcribed without them."""
     if options.hotwords:
-        from . import vocabulary
+        from .language import vocabulary
 
         transcript = vocabulary.transcribe(engine, audio, options, source=name, progress=progress)
     else:
@@ -55,7 +55,7 @@ def transcribe_file(path: Path, engine: Engine, options: DecodeOptions) -> Trans
 def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datetime) -> LetterInfo:
     """The header facts the recording's preamble states, or a scan's labelled fields."""
     if transcript.is_scan:
-        from .typed import note_fields
+        from .language.typed import note_fields
 
         fields, _ = note_fields(transcript)
         return LetterInfo(job_id=job_id, source=source, dictated_on=when.date().isoformat(),
@@ -66,15 +66,15 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
 
 def language(transcript: Transcript, dictated_on: dt.date) -> tuple[Dictated, Analysis]:
     """The language stage: spoken commands, corrections, headings, then sections, terms and facts."""
-    from .clinical import analyse
+    from .language.clinical import analyse
 
     if transcript.is_scan:  # print: no spoken commands, no mishearing to correct
-        from .typed import typed
+        from .language.typed import typed
 
         dictated = typed(transcript)
         return dictated, analyse(dictated.text, dictated.preamble, dictated_on, {}, ())
-    from .correction import correct
-    from .dictation import dictate
+    from .language.correction import correct
+    from .language.dictation import dictate
 
     dictated = dictate(transcript.words, correct)
     heard = {(t.char_start, t.char_end): t.heard for t in dictated.tokens if t.heard is not None}
@@ -87,7 +87,7 @@ def complete_info(info: LetterInfo, settings: Settings, dictated: Dictated, anal
     ``stated_type`` is the sidecar's letter_type, which wins over the preamble's."""
     from dataclasses import replace
 
-    from . import letter_kinds
+    from .letters import kinds as letter_kinds
 
     kind = letter_kinds.choose([stated_type, dictated.preamble.get("letter_type")], dictated.text,
                                info.recipient or analysis.facts.get("recipient"), info.patient)

@@ -52,6 +52,15 @@ class DecodeOptions:
 
 
 @dataclass(frozen=True)
+class ScanLimits:
+    """How much of a scanned file is read; beyond these the file goes to outbox/failed."""
+
+    max_pages: int = 100
+    max_pixels: int = 150_000_000  # one page; an A4 page at 600 dpi is 35 million
+    pdf_dpi: int = 300  # scanned PDF pages are rendered at this resolution for OCR
+
+
+@dataclass(frozen=True)
 class Word:
     text: str  # as Whisper emits it, usually with a leading space
     start: float  # seconds from the start of the audio (0 for a scan)
@@ -180,6 +189,15 @@ class Dictated:
     preamble: dict[str, str]  # author, patient, dob, mrn, letter_type as the preamble said them
     notes: tuple[str, ...] = ()  # e.g. what "scratch that" removed
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Dictated":
+        tokens = tuple(Token(**t | {"sources": tuple(t.get("sources", ()))}) for t in data["tokens"])
+        return cls(text=data["text"], tokens=tokens, preamble=dict(data.get("preamble", {})),
+                   notes=tuple(data.get("notes", ())))
+
 
 @dataclass(frozen=True)
 class Section:
@@ -218,3 +236,9 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Analysis":
+        return cls(text=data["text"], sections=tuple(Section(**x) for x in data.get("sections", ())),
+                   terms=tuple(Term(**x) for x in data.get("terms", ())), facts=dict(data.get("facts", {})),
+                   flags=tuple(data.get("flags", ())))

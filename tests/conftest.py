@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.asr import load_engine
-from pipeline.audio import decode
+from pipeline.asr.audio import decode
 from pipeline.records import DecodeOptions
 
 REPO = Path(__file__).resolve().parent.parent

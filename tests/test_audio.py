@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import manifest, need_shared
-from pipeline.audio import SAMPLE_RATE, decode
+from pipeline.asr.audio import SAMPLE_RATE, decode
 from pipeline.errors import AudioError
 
 

@@ -13,7 +13,7 @@ import time
 import docx
 
 from conftest import distinct_copies
-from pipeline.store import Store
+from pipeline.desk.store import Store
 
 KILLS = 20
 SEED = int(os.environ.get("CRASH_SEED", "20261125"))

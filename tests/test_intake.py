@@ -15,11 +15,11 @@ import docx
 import pytest
 
 from conftest import distinct_copies
-from pipeline import outbox as ob
+from pipeline.desk import outbox as ob
 from pipeline.config import Settings
-from pipeline.intake import Intake
-from pipeline.store import Store
-from pipeline.watch import Service
+from pipeline.desk.intake import Intake
+from pipeline.desk.store import Store
+from pipeline.desk.watch import Service
 
 TINY = dict(model="tiny.en")
 
@@ -193,7 +193,7 @@ def test_claim_of_a_dead_process_is_taken_over_at_once(tmp_path, short_clip):
     folder is registered now, not after the grace a live watcher would need."""
     import socket
 
-    from pipeline.intake import CLAIM_MARK
+    from pipeline.desk.intake import CLAIM_MARK
 
     settings = desk(tmp_path)
     store = Store(settings.db)

@@ -11,10 +11,10 @@ import pytest
 import simple_icd_10_cm as icd
 
 from conftest import SHARED, need_shared
-from pipeline import lexicons
-from pipeline.clinical import analyse
-from pipeline.correction import correct
-from pipeline.dictation import dictate, words_from_text
+from pipeline.language import lexicons
+from pipeline.language.clinical import analyse
+from pipeline.language.correction import correct
+from pipeline.language.dictation import dictate, words_from_text
 from pipeline.records import Word
 
 REPO = Path(__file__).resolve().parent.parent
@@ -228,7 +228,7 @@ def test_section_floor_on_mtsamples():
     sys.path.insert(0, str(REPO / "bench"))
     from scoring import f1, mtsamples_headers
 
-    from pipeline.clinical import nlp
+    from pipeline.language.clinical import nlp
 
     with gzip.open(need_shared("mtsamples", "dev.csv.gz"), "rt", encoding="utf-8") as handle:
         reports = [r["transcription"] for r, _ in zip(csv.DictReader(handle), range(150))]
@@ -251,8 +251,8 @@ VOCABULARY_NOTE = (
 def test_vocabulary_hotwords_reach_whisper_and_lost_speech_is_caught(synth, engines, tmp_path):
     from dataclasses import replace
 
-    from pipeline import vocabulary
-    from pipeline.audio import decode
+    from pipeline.language import vocabulary
+    from pipeline.asr.audio import decode
     from pipeline.config import Settings
     from pipeline.process import decode_options
 
@@ -288,7 +288,7 @@ def test_a_bad_vocabulary_setting_is_refused(tmp_path):
 
 
 def test_written_headers_with_spaced_slashes_and_unknown_capitals():
-    from pipeline.clinical import nlp
+    from pipeline.language.clinical import nlp
 
     doc = nlp()("ASSESSMENT / PLAN: Stable.\nDIAGNOSTIC STUDIES/LAB DATA: Normal.\nHEAD--CENTRAL NERVOUS SYSTEM: Intact.\n")
     assert [(h.text, h.label_) for h in doc.spans["headings"]] == [

@@ -10,7 +10,7 @@ from docxtpl import DocxTemplate
 
 from pipeline.asr.guards import flag_segments, longest_repeat
 from pipeline.errors import TemplateError
-from pipeline.letters import render_draft
+from pipeline.letters.draft import render_draft
 from pipeline.records import DecodeOptions, LetterInfo, Segment, Transcript, Word
 
 
@@ -96,7 +96,7 @@ def test_sandbox_blocks_python_internals(tmp_path):
 
 
 def test_every_packaged_template_renders_the_letter_parts():
-    from pipeline import letter_kinds
+    from pipeline.letters import kinds as letter_kinds
 
     for kind in letter_kinds.kinds().values():
         path = letter_kinds.template_path(kind, None)

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from pipeline import weights
+from pipeline.asr import weights
 from pipeline.asr import load_engine
 from pipeline.asr.convert import checkpoint_for, convert, load_checkpoint
 from pipeline.asr.ct2file import read_variables

@@ -9,9 +9,10 @@ import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from pipeline import docx_marks, letter_kinds
+from pipeline.letters import marks as docx_marks
+from pipeline.letters import kinds as letter_kinds
 from pipeline.config import Settings
-from pipeline.dictation import words_from_text
+from pipeline.language.dictation import words_from_text
 from pipeline.errors import TemplateError
 from pipeline.process import complete_info, draft_bytes, language
 from pipeline.records import LetterInfo, Segment, Transcript, Word
@@ -137,7 +138,7 @@ def test_approve_and_return_from_the_command_line(tmp_path, synth, capsys):
     from fhir.resources.R4B.documentreference import DocumentReference
 
     from pipeline.cli import main
-    from pipeline.store import Store
+    from pipeline.desk.store import Store
 
     inbox, outbox, db = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jobs.sqlite3"
     inbox.mkdir()

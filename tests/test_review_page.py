@@ -16,8 +16,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.errors import DictationError
-from pipeline.store import Store
-from pipeline.web.app import ReviewApp, serve
+from pipeline.desk.store import Store
+from pipeline.review.web.app import ReviewApp, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -180,8 +180,8 @@ def test_scan_review_boxes_the_word_on_the_page(scan_desk):
 
 
 def test_page_edits_keep_every_words_audio():
-    from pipeline import edits
-    from pipeline.dictation import dictate
+    from pipeline.review import edits
+    from pipeline.language.dictation import dictate
     from pipeline.records import Word
 
     spoken = "the patient is well period new paragraph plan colon continue metformin period".split()

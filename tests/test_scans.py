@@ -24,8 +24,8 @@ from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.ocr import read as ocr
 from pipeline.ocr.reader import Reader
-from pipeline.records import Transcript
-from pipeline.store import Store
+from pipeline.records import ScanLimits, Transcript
+from pipeline.desk.store import Store
 
 NOTE = [
     "Patient: Margaret Ellison    DOB: 04/12/1948    MRN: 5521907",
@@ -57,7 +57,7 @@ def note_page() -> Image.Image:
 
 def read(path: Path, reader: Reader) -> Transcript:
     pages: list[int] = []
-    transcript = ocr.read_file(path, lambda: reader, ocr.Limits(), on_page=lambda number, image: pages.append(number))
+    transcript = ocr.read_file(path, lambda: reader, ScanLimits(), on_page=lambda number, image: pages.append(number))
     assert pages == list(range(1, transcript.pages + 1))  # every page handed on, in order
     return transcript
 
@@ -182,7 +182,7 @@ def test_pdf_text_layer_is_used_without_ocr(tmp_path):
     def no_ocr():
         raise AssertionError("a text-layer page was sent to OCR")
 
-    transcript = ocr.read_file(path, no_ocr, ocr.Limits())
+    transcript = ocr.read_file(path, no_ocr, ScanLimits())
     assert transcript.settings["pages"] == [{"page": 1, "text_layer": True}]
     assert scans.collapse(ocr.reading(transcript)) == scans.collapse(" ".join(lines))
     assert all(w.probability == 1.0 and w.box for w in transcript.words)
@@ -202,7 +202,7 @@ def test_scribbled_region_is_flagged_not_dropped(note_page, reader, tmp_path):
     # the draft shows the secretary where to look
     dictated, analysis = process.language(transcript, dt.date(2026, 11, 26))
     assert ocr.UNREAD in dictated.text
-    from pipeline.letters import review_marks
+    from pipeline.letters.draft import review_marks
 
     reasons = [r for _, r in review_marks(transcript, dictated, analysis, 0.5).values() if r]
     assert any("not read: read it on the scan (page 1)" in r for r in reasons), reasons
@@ -233,7 +233,7 @@ def test_offline_no_network_is_touched(note_page, tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     path = tmp_path / "page.png"
     note_page.crop((0, 0, note_page.width, note_page.height // 3)).save(path)
-    transcript = ocr.read_file(path, Reader, ocr.Limits())  # the models are loaded here, offline
+    transcript = ocr.read_file(path, Reader, ScanLimits())  # the models are loaded here, offline
     assert "CHIEF COMPLAINT" in ocr.reading(transcript)
 
 
@@ -262,7 +262,7 @@ def bad_scans(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def scanned_desk(tmp_path_factory, note_page, engines):
-    from pipeline.watch import Service
+    from pipeline.desk.watch import Service
 
     root = tmp_path_factory.mktemp("scans")
     settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3",
@@ -338,7 +338,7 @@ def test_event_log_holds_no_patient_text(scanned_desk):
 
 
 def test_day_report_counts_scanned_notes(scanned_desk):
-    from pipeline import report
+    from pipeline.desk import report
 
     settings, expected = scanned_desk
     store = Store(settings.db)

@@ -15,7 +15,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from conftest import wait_for, watching, words
 from pipeline.config import Settings
 from pipeline.records import Transcript
-from pipeline.watch import Service
+from pipeline.desk.watch import Service
 
 LOW = 0.9  # high, so the test sees highlights whatever the audio
 

@@ -1,8 +1,9 @@
-"""Speech recognition: one protocol, two engines.
+"""Speech recognition: a recording → a ``Transcript`` with word timings.
 
-``faster`` (faster-whisper on CTranslate2, int8 on CPU) is the default; ``openai``
-(openai-whisper on torch, an optional extra) is the reference it is checked against.
-Both take 16 kHz mono float32 audio and return the same Transcript record.
+``audio`` decodes any container to 16 kHz mono; ``weights`` finds the offline Whisper
+weights. One protocol, two engines: ``faster`` (faster-whisper on CTranslate2, the
+default) and ``openai`` (openai-whisper on torch, an optional extra), the reference it is
+checked against. Both return the same Transcript record, flagged by ``guards``.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def load_engine(engine: str = "faster", model: str | None = None, compute_type: 
                 workers: int = 1) -> Engine:
     """Load a model once; the engine then transcribes any number of files
     (``workers`` of them at a time, from as many threads, for the faster engine)."""
-    from ..weights import resolve
+    from .weights import resolve
 
     resolved = resolve(model)
     if engine == "faster":

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..weights import cache_dir, sha256_of
 from .ct2file import read_variables
+from .weights import cache_dir, sha256_of
 
 CHECKPOINT_NAME = "openai-whisper.pt"
 _LAYER = re.compile(r"^(encoder|decoder)/layer_(\d+)/")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
 from ..errors import ModelError
 from ..records import DecodeOptions, Segment, Transcript, Word
 from . import Progress
+from .audio import SAMPLE_RATE
 from .guards import flag_segments
 
 

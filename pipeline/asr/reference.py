@@ -9,10 +9,10 @@ import os
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
 from ..errors import ModelError
 from ..records import DecodeOptions, Segment, Transcript, Word
 from . import Progress
+from .audio import SAMPLE_RATE
 from .guards import flag_segments
 
 

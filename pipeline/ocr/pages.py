@@ -16,6 +16,7 @@ from typing import Iterator
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DictationError
+from ..records import ScanLimits
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
@@ -25,13 +26,6 @@ DISPLAY_DPI = 110  # a text-layer page is rendered this sharp for the review pag
 
 class ScanError(DictationError):
     """A scanned file cannot be read as pages."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_pages: int = 100
-    max_pixels: int = 150_000_000  # one page; an A4 page at 600 dpi is 35 million
-    pdf_dpi: int = 300  # scanned PDF pages are rendered at this resolution for OCR
 
 
 @dataclass(frozen=True)
@@ -56,7 +50,7 @@ def is_scan(path: Path) -> bool:
     return path.suffix.lower() in SCAN_SUFFIXES
 
 
-def load(path: Path, limits: Limits) -> Iterator[Page]:
+def load(path: Path, limits: ScanLimits) -> Iterator[Page]:
     """The pages of ``path`` in order. Raises ScanError for anything that cannot be pages."""
     if path.suffix.lower() == ".pdf":
         yield from _pdf_pages(path, limits)
@@ -64,7 +58,7 @@ def load(path: Path, limits: Limits) -> Iterator[Page]:
         yield from _image_pages(path, limits)
 
 
-def _too_big(path: Path, width: int, height: int, limits: Limits, page: int | None = None) -> ScanError:
+def _too_big(path: Path, width: int, height: int, limits: ScanLimits, page: int | None = None) -> ScanError:
     where = f"page {page} is" if page else "the image is"
     return ScanError(f"{where} {width:,} × {height:,} pixels ({width * height / 1e6:,.0f} million), more than "
                      f"the limit of {limits.max_pixels / 1e6:,.0f} million",
@@ -72,13 +66,13 @@ def _too_big(path: Path, width: int, height: int, limits: Limits, page: int | No
                      file=path.name)
 
 
-def _too_many(path: Path, count: int, limits: Limits) -> ScanError:
+def _too_many(path: Path, count: int, limits: ScanLimits) -> ScanError:
     return ScanError(f"it has {count:,} pages, more than the limit of {limits.max_pages:,}",
                      "split it into separate letters, or raise the setting scan_max_pages if this is expected",
                      file=path.name)
 
 
-def _image_pages(path: Path, limits: Limits) -> Iterator[Page]:
+def _image_pages(path: Path, limits: ScanLimits) -> Iterator[Page]:
     guard = Image.MAX_IMAGE_PIXELS
     try:
         # Opening reads only the header; our own limit (checked before any pixel is decoded)
@@ -125,7 +119,7 @@ def _on_white(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _pdf_pages(path: Path, limits: Limits) -> Iterator[Page]:
+def _pdf_pages(path: Path, limits: ScanLimits) -> Iterator[Page]:
     import pypdfium2 as pdfium
 
     try:
@@ -176,7 +170,7 @@ def _markers(path: Path) -> tuple[bool, bool]:
             return data.find(b"/Encrypt") >= 0, re.search(rb"/Count\s+0\b", data) is not None
 
 
-def _pdf_page(path: Path, page, number: int, limits: Limits) -> Page:
+def _pdf_page(path: Path, page, number: int, limits: ScanLimits) -> Page:
     width, height = page.get_size()  # points (1/72 inch)
     lines = _text_layer(page, width, height)
     dpi = DISPLAY_DPI if lines else limits.pdf_dpi

@@ -1,0 +1,122 @@
+"""The end-of-day report for the practice manager: `.docx` to read, `.csv` to sort.
+
+Counts the jobs received on the day (dictations and scanned notes): per state and per author, audio minutes,
+turnaround (received -> drafted, drafted -> approved, received -> approved) with median
+and worst, and every failure with its reason.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from docx import Document
+
+from ..ocr.pages import is_scan
+from . import outbox as ob
+from .store import STATES, Job, Store
+
+
+def _minutes(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds() / 60
+
+
+@dataclass(frozen=True)
+class DayReport:
+    day: str
+    jobs: list[Job]
+    per_state: dict[str, int]
+    per_author: dict[str, int]
+    audio_minutes: float
+    scans: int  # scanned notes among the jobs (the rest are dictations)
+    turnaround: dict[str, tuple[int, float, float] | None]  # name -> (count, median, worst) in minutes
+    failures: list[tuple[str, str, str]]  # (job id, file, reason)
+
+
+def build(store: Store, day: str) -> DayReport:
+    jobs = store.jobs("substr(received_at, 1, 10) = ?", (day,))
+    spans = {
+        "received → drafted": [_minutes(j.received_at, j.drafted_at) for j in jobs],
+        "drafted → approved": [_minutes(j.drafted_at, j.approved_at) for j in jobs],
+        "received → approved": [_minutes(j.received_at, j.approved_at) for j in jobs],
+    }
+    turnaround = {}
+    for name, values in spans.items():
+        values = [v for v in values if v is not None]
+        turnaround[name] = (len(values), statistics.median(values), max(values)) if values else None
+    states = Counter(j.state for j in jobs)
+    return DayReport(
+        day=day,
+        jobs=jobs,
+        per_state={s: states.get(s, 0) for s in STATES},
+        per_author=dict(sorted(Counter(j.author or "not stated" for j in jobs).items())),
+        audio_minutes=sum(j.audio_seconds or 0 for j in jobs) / 60,
+        scans=sum(1 for j in jobs if is_scan(Path(j.original_name))),
+        turnaround=turnaround,
+        failures=[(j.id, j.original_name, (j.error or "").strip()) for j in jobs if j.state == "failed"],
+    )
+
+
+def to_csv(report: DayReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["job", "file", "state", "priority", "author", "letter type", "audio minutes",
+                     "received", "drafted", "approved", "minutes to draft", "error"])
+    for j in report.jobs:
+        to_draft = _minutes(j.received_at, j.drafted_at)
+        writer.writerow([j.id, j.original_name, j.state, "urgent" if j.priority else "routine", j.author or "",
+                         j.letter_type or "", f"{(j.audio_seconds or 0) / 60:.2f}", j.received_at, j.drafted_at or "",
+                         j.approved_at or "", "" if to_draft is None else f"{to_draft:.1f}",
+                         (j.error or "").replace("\n", " ")])
+    return out.getvalue()
+
+
+def to_docx(report: DayReport) -> bytes:
+    doc = Document()
+    doc.add_heading(f"Dictation report for {report.day}", level=1)
+    dictations = len(report.jobs) - report.scans
+    scanned = f" and {report.scans} scanned note{'s' if report.scans != 1 else ''}" if report.scans else ""
+    doc.add_paragraph(f"{dictations} dictations{scanned} received, {report.audio_minutes:.1f} minutes of audio.")
+
+    def table(title: str, header: tuple[str, ...], rows: list[tuple]):
+        doc.add_heading(title, level=2)
+        t = doc.add_table(rows=1, cols=len(header))
+        t.style = "Table Grid"
+        for cell, text in zip(t.rows[0].cells, header):
+            cell.text = text
+        for row in rows:
+            for cell, value in zip(t.add_row().cells, row):
+                cell.text = str(value)
+
+    table("Jobs by state", ("state", "jobs"), [(s.replace("_", " "), n) for s, n in report.per_state.items()])
+    table("Jobs by author", ("author", "jobs"), list(report.per_author.items()))
+    table("Turnaround (minutes)", ("span", "jobs", "median", "worst"),
+          [(name, *(f"{x:.1f}" if isinstance(x, float) else x for x in value)) if value else (name, 0, "–", "–")
+           for name, value in report.turnaround.items()])
+    table("Failures", ("job", "file", "reason"), report.failures)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def write(store: Store, outbox: Path, day: str) -> tuple[Path, Path]:
+    report = build(store, day)
+    folder = outbox / "reports"
+    docx_path = ob.write_atomic(folder / f"dictation report {day}.docx", to_docx(report))
+    csv_path = ob.write_atomic(folder / f"dictation report {day}.csv", to_csv(report))
+    return docx_path, csv_path
+
+
+def write_day(settings, day: str) -> tuple[Path, Path]:
+    """The day's report for the desk these settings name (its job database and outbox)."""
+    store = Store(settings.db)
+    try:
+        return write(store, settings.outbox, day)
+    finally:
+        store.close()

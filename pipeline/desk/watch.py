@@ -1,0 +1,183 @@
+"""The running service: intake plus workers, as a hot folder (`watch`) or one pass (`batch`).
+
+watchdog reports new files; a full rescan at start-up and every ``rescan_seconds``
+catches what events miss (network shares, slow copies); a polling observer serves
+network folders where native events never arrive.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from ..asr import Engine
+from ..config import Settings
+from ..process import decode_options
+from ..records import DecodeOptions
+from . import approval
+from . import outbox as ob
+from .intake import Intake
+from .store import Store, now_iso
+from .worker import Worker, default_workers
+
+log = logging.getLogger("dictation.watch")
+STALE_PARTIAL_SECONDS = 3600.0
+
+
+class _Nudge(FileSystemEventHandler):
+    def __init__(self, wake: threading.Event):
+        self.wake = wake
+
+    def on_any_event(self, event):
+        self.wake.set()
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    drafted: int
+    failed: int
+    waiting: int
+
+
+class Service:
+    def __init__(self, settings: Settings, engine: Engine, options: DecodeOptions | None = None):
+        self.settings = settings
+        self.engine = engine
+        self.options = options or decode_options(settings)
+        self.db_path = settings.db
+        self.store = Store(self.db_path)
+        ob.ensure_dir(settings.outbox)
+        self.intake = Intake(settings.inbox, settings.outbox, self.store, settings.settle_seconds)
+        self.n_workers = settings.workers or default_workers(settings.engine)
+        self._stop = threading.Event()
+        self._wake = threading.Event()  # new files in the inbox
+        self._jobs = threading.Event()  # new jobs in the store
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._jobs.set()
+
+    def _new_worker(self) -> Worker:
+        store = Store(self.db_path)  # one SQLite connection per thread
+        intake = Intake(self.settings.inbox, self.settings.outbox, store, self.settings.settle_seconds)
+        return Worker(self.settings, store, self.engine, intake, self.options)
+
+    def _work_loop(self, until_empty: bool, on_done=None) -> None:
+        worker = self._new_worker()
+        try:
+            while not self._stop.is_set():
+                try:
+                    job = worker.run_one()
+                except Exception as err:  # e.g. the database busy for too long: a worker never dies
+                    log.error("worker: %s; carrying on", type(err).__name__)
+                    self._stop.wait(1.0)
+                    continue
+                if job is not None:
+                    if on_done:
+                        on_done(job)
+                    continue
+                if until_empty and worker.store.pending() == 0:
+                    return
+                retry = worker.store.next_retry_in()
+                self._jobs.wait(timeout=min(1.0, retry) if retry is not None else 1.0)
+                self._jobs.clear()
+        finally:
+            worker.store.close()
+
+    def _start_workers(self, until_empty: bool, on_done=None) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self._work_loop, args=(until_empty, on_done), daemon=True,
+                                    name=f"worker-{i}") for i in range(self.n_workers)]
+        for t in threads:
+            t.start()
+        return threads
+
+    def _clean_stale_partials(self) -> None:
+        """Temporary files of writers killed mid-write (never visible as letters: they are dot-files)."""
+        cutoff = time.time() - STALE_PARTIAL_SECONDS
+        for tmp in self.settings.outbox.rglob(".*.partial"):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink(missing_ok=True)
+
+    def _poll(self, trust_mtime: bool = False) -> None:
+        try:
+            if self.intake.poll(trust_mtime):
+                self._jobs.set()
+        except OSError as err:  # a network share gone away: wait, then look again
+            log.warning("cannot read the inbox (%s); retrying", type(err).__name__)
+
+    def _collect_approved(self) -> None:
+        """Drafts the secretary moved into outbox/approved/ become final letters."""
+        try:
+            approval.collect_approved(self.store, self.settings)
+        except OSError as err:
+            log.warning("cannot read outbox/approved (%s); retrying", type(err).__name__)
+
+    def watch(self, polling: bool = False) -> None:
+        """Run until stop(): claim files as they settle, process jobs as they come."""
+        self.intake.recover()
+        self._clean_stale_partials()
+        observer = (PollingObserver(timeout=self.settings.settle_seconds) if polling else Observer())
+        observer.schedule(_Nudge(self._wake), str(self.intake.inbox), recursive=False)
+        # a draft moved into outbox/approved/ is approved at once, not at the next rescan
+        observer.schedule(_Nudge(self._wake), str(ob.ensure_dir(self.settings.outbox / "approved")), recursive=False)
+        observer.start()
+        threads = self._start_workers(until_empty=False)
+        log.info("watching the inbox with %d worker(s)", self.n_workers)
+        try:
+            last_scan = 0.0
+            while not self._stop.is_set():
+                self._poll()
+                self._collect_approved()
+                since = time.monotonic() - last_scan
+                wait = self.settings.rescan_seconds - since
+                if self.intake.settling:
+                    wait = min(wait, self.settings.settle_seconds / 2)
+                self._wake.wait(timeout=max(0.05, wait))
+                self._wake.clear()
+                if since >= self.settings.rescan_seconds:
+                    last_scan = time.monotonic()
+        finally:
+            self.stop()
+            observer.stop()
+            observer.join()
+            for t in threads:
+                t.join()
+
+    def batch(self, progress: bool = True) -> BatchSummary:
+        """Claim everything waiting in the inbox, process every job, and return the tally."""
+        started = now_iso()
+        self.intake.recover()
+        self._clean_stale_partials()
+        self._collect_approved()  # drafts moved into outbox/approved/ since the watcher last ran
+        self._poll(trust_mtime=True)
+        while self.intake.settling and not self._stop.is_set():  # files still being copied
+            time.sleep(self.settings.settle_seconds / 4)
+            self._poll(trust_mtime=True)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.store.pending(), unit="job", desc="dictations", disable=None)
+        lock = threading.Lock()
+
+        def done(job):
+            if bar is not None and job.state not in ("received", "transcribing", "analysing"):
+                with lock:
+                    bar.update(1)
+
+        for t in self._start_workers(until_empty=True, on_done=done):
+            t.join()
+        if bar is not None:
+            bar.close()
+        touched = self.store.jobs("updated_at >= ?", (started,))
+        return BatchSummary(
+            drafted=sum(j.state == "drafted" for j in touched),
+            failed=sum(j.state == "failed" for j in touched),
+            waiting=self.store.pending(),
+        )

@@ -1,0 +1,27 @@
+"""Where the project's own folders are, and file fingerprints: shared by every part.
+
+The rule data under ``models/`` (lexicons, sections, preamble, letter kinds) and the
+Whisper weights' registry both live there, so finding it is the core's job, not the
+recogniser's. ``DICTATION_MODELS_DIR`` points elsewhere (an installed copy, a test).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+REPO_MODELS_DIR = REPO / "models"
+_CHUNK = 1 << 22
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("DICTATION_MODELS_DIR", REPO_MODELS_DIR))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,164 @@
+"""Spoken section headings laid out as written ones: "assessment colon …" → "ASSESSMENT: …".
+
+A heading is a phrase from models/clinical/sections.toml said at the start of a sentence
+and followed by a cue that it was a heading, not prose:
+- a colon ("assessment colon", or Whisper's own ":"),
+- a full stop that ends the sentence right after it ("Results."),
+- a paragraph break,
+- a comma ("Heart, regular rate and rhythm"): a dictated sentence that opens with a
+  heading word and a pause is a heading.
+The heading goes on a new paragraph, in capitals, with a colon.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import lru_cache
+
+import jellyfish
+from rapidfuzz import fuzz, process
+
+from ..records import Token
+from . import lexicons
+
+MAX_WORDS = 6
+MAX_NEAR_WORDS = 4
+NEAR_SCORE = 80  # rapidfuzz ratio (letters only) for a heading Whisper mis-heard before a colon
+NEAR_SCORE_NO_COLON = 90  # ... before a comma, full stop or paragraph break
+LONG_HEADING = 10  # letters a heading needs to be recognised near-miss without a colon
+
+
+def _at_sentence_start(tokens: list[Token], i: int) -> bool:
+    if i == 0 or tokens[i - 1].kind == "break":
+        return True
+    prev = tokens[i - 1]
+    return prev.kind == "mark" and prev.text in ".?!:"
+
+
+@lru_cache(maxsize=1)
+def _heading_letters() -> dict[str, str]:
+    """Each known heading by its letters alone, so "subject of" can meet "subjective"."""
+    headings, _ = lexicons.sections()
+    return {lexicons.letters_only(h): h for h in headings}
+
+
+def _after_comma(tokens: list[Token], i: int) -> bool:
+    """A heading after a comma: Whisper often hears a spoken "period" as a pause and writes ","."""
+    return i > 0 and tokens[i - 1].kind == "mark" and tokens[i - 1].text == ","
+
+
+def _cue(tokens: list[Token], k: int) -> tuple[str | None, int]:
+    """The cue after a heading at tokens[k]: (":", 1) for a colon, or a spoken "colon" Whisper
+    wrote as "column"; (",", 1) / (".", 1) for those marks; ("break", 1) for a paragraph break;
+    ("list", 0) when a numbered list starts ("Assessment 1, lupus …"), the number kept."""
+    cue = tokens[k] if k < len(tokens) else None
+    if cue is None:
+        return None, 0
+    after = tokens[k + 1] if k + 1 < len(tokens) else None
+    if cue.kind == "word" and cue.text.lower() in ("1", "one") and after is not None and after.text in (",", ".", ")"):
+        return "list", 0
+    if cue.kind == "break":
+        return "break", 1
+    if cue.kind == "mark" and cue.text in ":.,":
+        return cue.text, 1
+    if cue.kind == "word" and cue.text.lower().strip(".,") == "column":
+        return ":", 1
+    return None, 0
+
+
+def _likeness(heard: str, heading: str, **_) -> float:
+    """Letters or sound (Metaphone), whichever is closer: "subject of" sounds like "subjective"."""
+    return max(fuzz.ratio(heard, heading), fuzz.ratio(jellyfish.metaphone(heard), jellyfish.metaphone(heading)))
+
+
+def _near_heading(tokens: list[Token], i: int, colon_only: bool = False) -> tuple[int, str | None, int]:
+    """A mis-heard heading ("plain colon" → PLAN, "subject of colon" → SUBJECTIVE, "pass medical
+    history," → PAST MEDICAL HISTORY): up to 4 heard words close in letters to a heading.
+    After a colon a near match will do; after a comma, full stop or break the heading must be
+    long (a short word and a comma is too often prose: "Pulse, 88") and very close."""
+    known = _heading_letters()
+    for n in range(MAX_NEAR_WORDS, 0, -1):
+        span = tokens[i:i + n]
+        if len(span) < n or any(t.kind != "word" for t in span):
+            continue
+        cue, width = _cue(tokens, i + n)
+        if cue is None or (colon_only and cue != ":"):
+            continue
+        if " ".join(t.text.lower() for t in span) in lexicons.not_headings():
+            continue
+        heard = lexicons.letters_only(" ".join(t.text for t in span))
+        if cue == ":":  # the colon says heading: near in letters or in sound will do
+            needed, shortest, scorer = NEAR_SCORE, 4, _likeness
+        else:
+            needed, shortest, scorer = NEAR_SCORE_NO_COLON, LONG_HEADING, fuzz.ratio
+        if len(heard) < shortest:
+            continue
+        match = process.extractOne(heard, list(known), scorer=scorer, score_cutoff=needed)
+        if match and len(match[0]) >= shortest:
+            return n, known[match[0]], width
+    return 0, None, 0
+
+
+def _bare_heading(tokens: list[Token], i: int, n: int) -> bool:
+    """A long heading with its spoken colon lost ("Current medications metformin 500 mg …"):
+    two or more words opening a sentence, and the next word not one that carries prose on
+    ("Physical examination revealed …", "Review of systems is negative")."""
+    if n < 2 or i + n >= len(tokens) or tokens[i + n].kind != "word":
+        return False
+    return tokens[i + n].text.lower() not in lexicons.prose_after_heading()
+
+
+def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None, int]:
+    """(number of words of a heading starting at tokens[i], corrected heading or None, tokens
+    the cue takes after it); (0, None, 0) if none."""
+    # after a comma only with a colon cue: "…bilaterally, hospital course: the patient …"
+    colon_only = not _at_sentence_start(tokens, i)
+    if colon_only and not _after_comma(tokens, i):
+        return 0, None, 0
+    headings, _ = lexicons.sections()
+    for n in range(MAX_WORDS, 0, -1):
+        span = tokens[i:i + n]
+        if len(span) < n or any(t.kind != "word" for t in span):
+            continue
+        # "Allergy's colon": Whisper's possessive is the plain heading word
+        if " ".join(re.sub(r"['’]s$", "", t.text.lower()) for t in span) not in headings:
+            continue
+        # "," too: "Heart, regular rate" — spoken headings rarely get a colon
+        cue, width = _cue(tokens, i + n)
+        if cue is None and not colon_only and _bare_heading(tokens, i, n):
+            return n, None, 0
+        return (n, None, width) if cue and not (colon_only and cue != ":") else (0, None, 0)
+    return _near_heading(tokens, i, colon_only)
+
+
+def layout(tokens: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        n, corrected, width = _heading_at(tokens, i) if tokens[i].kind == "word" else (0, None, 0)
+        if not n:
+            out.append(tokens[i])
+            i += 1
+            continue
+        if out:
+            while out and out[-1].kind == "break":
+                out.pop()
+            if out[-1].kind == "word":
+                out.append(Token(".", "mark"))
+            out.append(Token("\n\n", "break"))
+        span = tokens[i:i + n]
+        heard = " ".join(t.text for t in span)
+        if corrected and len(corrected.split()) == n:  # one token per heard word: each keeps its audio
+            out += [replace(t, text=w.upper(), heard=heard) for t, w in zip(span, corrected.split())]
+        elif corrected:  # "subject of" → SUBJECTIVE: one token spanning the words it replaces
+            out.append(Token(corrected.upper(), "word", tuple(s for t in span for s in t.sources), span[0].start,
+                             span[-1].end, min(t.probability for t in span), heard=heard))
+        else:
+            out += [replace(t, text=t.text.upper()) for t in span]
+        cue = tokens[i + n] if width else None
+        if cue is not None and cue.kind != "break":  # the colon keeps the audio of what was said
+            out.append(replace(cue, text=":", kind="mark", heard=None if cue.kind == "mark" else cue.text))
+        else:
+            out.append(Token(":", "mark"))
+        i += n + width
+    return out
