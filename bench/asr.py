@@ -122,6 +122,7 @@ def speed(args) -> None:
         print(f"run {run + 1}: " + ", ".join(f"{n} {w:.1f}s" for n, w in totals.items()), flush=True)
 
     print(f"\nmachine: {machine()}")
+    print(f"CTranslate2: {ct2_backend()}")
     print(f"model {args.model}, compute type {args.compute_type} (faster), beam {options.beam_size}; "
           f"{len(entries)} files, {audio_s:.1f} s of audio; median of {args.runs} interleaved runs\n")
     print(f"{'configuration':28s} {'audio s':>8s} {'wall s':>8s} {'RTF':>7s} {'x real time':>12s}")

@@ -48,13 +48,23 @@ def test_engines_give_identical_text(clip, transcribe, dictation_clip):
     assert fast.text == ref.text
 
 
-def test_int8_close_to_float32_on_a_dictation(transcribe):
-    # The whole dev set is measured by bench/asr.py --wer; one dictation keeps CI short.
-    entry = next(m for m in manifest("dictations") if m["audio"] == PARITY_DICTATIONS[0])
-    path = SHARED / "dictations" / entry["audio"]
-    int8 = wer(entry["spoken_script"], transcribe(path, "faster", "base", "int8").text)
-    f32 = wer(entry["spoken_script"], transcribe(path, "faster", "base", "float32").text)
-    assert int8 <= f32 + 0.01, (int8, f32)
+# The three dev dictations the language tests transcribe in int8 already (4.2 min of audio).
+INT8_CHECK = ("dict-s1-001.wav", "dict-s1-006.wav", "dict-s1-011.wav")
+
+
+def test_int8_no_worse_than_float32_beyond_noise(transcribe):
+    """int8 is the default because it costs no accuracy that a dictation set can show: on the 12
+    dev dictations it is 0.45 points behind float32 through oneDNN on AVX2 (an AMD CPU's path)
+    and -0.XX through MKL (bench/asr.py --wer, README). One file swings 3–5 points either way
+    on either CPU, so this pools three and allows 4 points: it fails on a broken int8 path (or
+    conversion), not on a CPU's rounding. The exact comparison belongs to the bench."""
+    entries = [m for m in manifest("dictations") if m["audio"] in INT8_CHECK]
+    paths = [SHARED / "dictations" / e["audio"] for e in entries]
+    script = " ".join(e["spoken_script"] for e in entries)
+    int8 = wer(script, " ".join(transcribe(p, "faster", "base", "int8").text for p in paths))
+    f32 = wer(script, " ".join(transcribe(p, "faster", "base", "float32").text for p in paths))
+    assert int8 <= 0.2 and f32 <= 0.2, (int8, f32)  # 12-15 % measured on each CPU path
+    assert int8 <= f32 + 0.04, (int8, f32)
 
 
 def test_transcript_record(dictation_clip, transcribe):

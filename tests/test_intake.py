@@ -151,7 +151,7 @@ def test_transient_error_is_retried(tmp_path, engines, short_clip, monkeypatch):
         return real_write(path, data)
 
     monkeypatch.setattr(ob, "write_atomic", flaky)
-    monkeypatch.setattr("pipeline.worker.BACKOFF_SECONDS", (0.5,))
+    monkeypatch.setattr("pipeline.desk.worker.BACKOFF_SECONDS", (0.5,))
     svc = service(settings, engines)
     summary = svc.batch(progress=False)
     [job] = svc.store.jobs()

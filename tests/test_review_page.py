@@ -2,6 +2,8 @@
 real server on 127.0.0.1 with real drafts made from synthesised dictations."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 import socket
 import subprocess
@@ -15,8 +17,10 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import Settings
-from pipeline.errors import DictationError
 from pipeline.desk.store import Store
+from pipeline.errors import DictationError
+from pipeline.process import language
+from pipeline.records import Analysis, Dictated, Transcript
 from pipeline.review.web.app import ReviewApp, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -224,3 +228,27 @@ def test_token_csrf_and_paths(desk, tmp_path):
         form = client.post(url, data={"reason": "x"}, headers={"Origin": server.url})  # a cross-site form post
         assert form.status_code == 403
         assert Store(desk.db).get(job.id).state == job.state  # nothing changed
+
+
+def test_the_page_reads_the_letter_the_worker_saved(tmp_path, synth):
+    """The worker keeps the language stage's output (the letter's tokens and the analysis) in
+    the job's archive; the page shows that file instead of running the stage again."""
+    settings = batch_desk(tmp_path, lambda inbox: (inbox / "jones.wav").write_bytes(
+        synth("review-note", NOTE, steady=1.0).read_bytes()))
+    job = Store(settings.db).jobs()[0]
+    saved_path = Path(job.archive_dir) / "language.json"
+    assert saved_path.stat().st_mode & 0o777 == 0o600
+    saved = json.loads(saved_path.read_text(encoding="utf-8"))
+    transcript = Transcript.from_dict(json.loads((Path(job.archive_dir) / "transcript.json").read_text()))
+    dictated, analysis = language(transcript, dt.date.fromisoformat(job.received_at[:10]))
+    assert Dictated.from_dict(saved["dictated"]) == dictated  # the same record the draft was made from
+    assert saved["analysis"] == json.loads(json.dumps(analysis.to_dict()))
+    assert Analysis.from_dict(saved["analysis"]).sections == analysis.sections
+
+    words = [i for i, t in enumerate(saved["dictated"]["tokens"]) if t["kind"] == "word"]
+    saved["dictated"]["tokens"][words[-1]]["text"] = "WORD-FROM-THE-FILE"  # what the page shows comes from here
+    saved_path.write_text(json.dumps(saved), encoding="utf-8")
+    with Server(settings) as server:
+        body = httpx.get(f"{server.url}/api/jobs/{job.id}").json()
+    assert [t["text"] for t in body["tokens"]] == [t["text"] for t in saved["dictated"]["tokens"]]
+    assert body["tokens"][words[-1]]["text"] == "WORD-FROM-THE-FILE"

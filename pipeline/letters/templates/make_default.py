@@ -2,7 +2,7 @@
 
 The committed templates are this script's output; run it again after changing it:
 
-    python -m pipeline.templates.make_default
+    python -m pipeline.letters.templates.make_default
 
 A practice may give its own folder of letterhead templates instead (``templates`` in the
 settings), one ``.docx`` per letter type, named as in ``models/letters.toml``. Placeholders
