@@ -3,8 +3,11 @@
     python bench/asr.py                     # the whole dev set, 3 interleaved runs
     python bench/asr.py --limit 3 --runs 1  # a quick look
     python bench/asr.py --wer               # int8 vs float32 WER and speed on the dev set
+    python bench/asr.py --wer --compute-types int8,float32,int16
     CT2_USE_MKL=0 ONEDNN_MAX_CPU_ISA=AVX2 python bench/asr.py --wer
-                                            # the same through oneDNN on AVX2, as on an AMD CPU
+                                            # through oneDNN on AVX2, as on an AMD CPU
+    MKL_ENABLE_INSTRUCTIONS=AVX2 python bench/asr.py --wer --compute-types int8,float32,int16
+                                            # MKL on AVX2, as on an Intel CPU without AVX-512
 
 For each file and run, in turn: bare faster-whisper called directly with our settings;
 our pipeline on the faster engine (decode, transcribe, guards, draft letter); bare
@@ -156,8 +159,9 @@ def ct2_backend() -> str:
     keep = ("CPU:", "Selected ISA", "Use Intel MKL", "SGEMM backend", "GEMM_S16 backend", "GEMM_S8 backend")
     lines = [line.split("[info]", 1)[1].strip(" -") for line in run.stderr.splitlines()
              if "[info]" in line and any(k in line for k in keep)]
-    onednn = os.environ.get("ONEDNN_MAX_CPU_ISA")
-    return "; ".join(lines) + (f"; oneDNN capped at {onednn}" if onednn else "")
+    caps = [f"{lib} capped at {os.environ[var]}" for lib, var in (("oneDNN", "ONEDNN_MAX_CPU_ISA"),
+                                                                  ("MKL", "MKL_ENABLE_INSTRUCTIONS")) if os.environ.get(var)]
+    return "; ".join(lines + caps)
 
 
 def wer_check(args) -> None:

@@ -15,8 +15,9 @@ from pipeline.asr import load_engine
 from pipeline.asr.convert import checkpoint_for, convert, load_checkpoint
 from pipeline.asr.ct2file import read_variables
 from pipeline.errors import ModelError
+from pipeline.files import REPO_MODELS_DIR
 
-REGISTRY = weights.REPO_MODELS_DIR / "registry.toml"
+REGISTRY = REPO_MODELS_DIR / "registry.toml"
 
 
 def test_registry_models_install_and_verify():
