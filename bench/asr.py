@@ -39,13 +39,13 @@ from pipeline.config import Settings  # noqa: E402
 from pipeline.process import draft_bytes, letter_info, transcribe_file  # noqa: E402
 from pipeline.records import DecodeOptions  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data" / "dictations"
+SHARED = REPO.parent / "shared" / "data"
 
 
-def load_manifest(limit: int | None) -> list[dict]:
-    if not DATA.exists():
-        sys.exit(f"{DATA} is absent: the benchmark needs the shared dev dictations")
-    entries = [json.loads(line) for line in (DATA / "manifest.jsonl").read_text().splitlines() if line.strip()]
+def load_manifest(folder: Path, limit: int | None) -> list[dict]:
+    if not folder.exists():
+        sys.exit(f"{folder} is absent: the benchmark needs the shared dev dictations")
+    entries = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line.strip()]
     return entries[:limit] if limit else entries
 
 
@@ -65,7 +65,7 @@ def speed(args) -> None:
     from faster_whisper import BatchedInferencePipeline
     from faster_whisper.audio import decode_audio
 
-    entries = load_manifest(args.limit)
+    entries = load_manifest(args.data, args.limit)
     options = DecodeOptions()
     settings = Settings()
     fast = load_engine("faster", args.model, args.compute_type)
@@ -115,7 +115,7 @@ def speed(args) -> None:
     for run in range(args.runs):
         totals = dict.fromkeys(configs, 0.0)
         for entry in entries:
-            path = DATA / entry["audio"]
+            path = args.data / entry["audio"]
             for name, fn in configs.items():  # interleaved: each file under every config in turn
                 start = time.perf_counter()
                 fn(path)
@@ -168,7 +168,7 @@ def wer_check(args) -> None:
     """WER and wall time of each compute type on the same files, interleaved file by file."""
     from conftest import wer
 
-    entries = load_manifest(args.limit)
+    entries = load_manifest(args.data, args.limit)
     options = DecodeOptions()
     types = args.compute_types.split(",")
     print(f"machine: {machine()}")
@@ -179,7 +179,7 @@ def wer_check(args) -> None:
     refs, hyps, walls = [], {ct: [] for ct in types}, dict.fromkeys(types, 0.0)
     print(f"{'file':22s} " + " ".join(f"{ct:>8s}" for ct in types))
     for entry in entries:
-        path = DATA / entry["audio"]
+        path = args.data / entry["audio"]
         row = []
         for ct, engine in engines.items():
             start = time.perf_counter()
@@ -210,7 +210,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--wer", action="store_true", help="compare the compute types' WER and speed instead")
     parser.add_argument("--compute-types", default="int8,float32", help="for --wer: the types to compare")
+    parser.add_argument("--set", default="dictations", help="the shared folder of dictations "
+                        "(default: the 12 dev ones; dictations-drugs: 48 more)")
     args = parser.parse_args()
+    args.data = SHARED / args.set
     import logging
 
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)

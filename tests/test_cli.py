@@ -1,16 +1,21 @@
 """The `dictation` command as a user runs it."""
 from __future__ import annotations
 
+import json
+import os
+import platform
 import subprocess
 import sys
 
 import docx
+import pytest
 
 from conftest import words
 
 
-def dictation(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, cwd=cwd)
+def dictation(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env=os.environ | (env or {}))
 
 
 def test_transcribe_prints_the_quote(quote_clip):
@@ -52,3 +57,25 @@ def test_models_command():
     out = dictation("models")
     assert out.returncode == 0
     assert "base" in out.stdout and "tiny.en" in out.stdout and "verified" in out.stdout
+
+
+def test_precision_follows_the_cpus_kernels(quote_clip):
+    """compute_type auto is int16 where CTranslate2 has 16-bit kernels (MKL, its backend on Intel
+    CPUs) and int8 where it has none (oneDNN, its backend on AMD); int16 asked for where there are
+    none is refused rather than quietly run as something else. CT2_USE_MKL chooses the backend as
+    CTranslate2 itself does per CPU vendor, so both cases run for real on any x86 CPU."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("MKL and oneDNN are CTranslate2's backends on x86 only")
+    onednn, mkl = {"CT2_USE_MKL": "0"}, {"CT2_USE_MKL": "1"}
+    out = dictation("models", env=onednn)
+    assert "precision on this CPU: int8 " in out.stdout and "runs int8, float32 here" in out.stdout, out.stdout
+    assert "precision on this CPU: int16 " in dictation("models", env=mkl).stdout
+
+    path, _ = quote_clip
+    out = dictation("transcribe", str(path), "--compute-type", "int16", env=onednn)
+    assert out.returncode == 2 and "no int16 kernels" in out.stderr and "auto" in out.stderr
+    out = dictation("transcribe", str(path), "--format", "json", env=onednn)
+    assert out.returncode == 0, out.stderr
+    transcript = json.loads(out.stdout)
+    assert transcript["settings"]["compute_type"] == "int8"  # what ran, not "auto"
+    assert "ask not what your country can do for you" in " ".join(words(transcript["text"]))

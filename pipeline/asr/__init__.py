@@ -13,9 +13,9 @@ import numpy as np
 
 from ..errors import ModelError
 from ..records import DecodeOptions, Transcript
+from .precision import AUTO, COMPUTE_TYPES  # noqa: F401  (COMPUTE_TYPES: the CLI's choices)
 
 ENGINES = ("faster", "openai")
-COMPUTE_TYPES = ("int8", "float32")
 
 Progress = Callable[[float], None]  # called with seconds of audio done
 
@@ -29,7 +29,7 @@ class Engine(Protocol):
     ) -> Transcript: ...
 
 
-def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = "int8", threads: int = 0,
+def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = AUTO, threads: int = 0,
                 workers: int = 1) -> Engine:
     """Load a model once; the engine then transcribes any number of files
     (``workers`` of them at a time, from as many threads, for the faster engine)."""
