@@ -3,12 +3,17 @@
 Approval takes the draft as the secretary left it (edited in Word, or on the review page),
 writes the final letter to ``outbox/approved/<date>/`` without any review mark, writes its
 FHIR DocumentReference (docStatus final) beside it, removes the review copy (the draft as
-the machine wrote it stays in the job's archive), and logs an audit event. A draft the secretary moves into ``outbox/approved/`` is approved
-the same way (``collect_approved``). Returning moves the draft to ``outbox/returned/<date>/``
-with the reason beside it, for the author to re-dictate or correct.
+the machine wrote it stays in the job's archive), and logs an audit event. A draft the
+secretary moves into ``outbox/approved/`` is approved the same way (``collect_approved``).
+Returning moves the draft to ``outbox/returned/<date>/`` with the reason beside it, for the
+author to re-dictate or correct.
 
 Audit events name the job, the action and who did it; never the patient or the reason's
 text (the reason is kept in the job row, which is the author's business).
+
+It lives with the desk because it moves files and changes job rows, and the watcher calls
+it for drafts moved into ``approved/``: the review page calls it too, so review/ imports
+the desk and never the other way round.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transcript writers keyed by format name (txt, json, srt, vtt). docx is letters.py's job."""
+"""Transcript writers keyed by format name (txt, json, srt, vtt). docx is draft.py's job."""
 from __future__ import annotations
 
 import json
