@@ -10,7 +10,7 @@ Example config file::
     outbox = "/srv/dictation/outbox"
     engine = "faster"          # or "openai" (reference, needs the [reference] extra)
     model = "base"             # or "tiny.en", or a local model path
-    compute_type = "auto"      # int16 where the CPU has the kernels (Intel), else int8; or int8, int16, float32
+    compute_type = "int8"      # or "float32", or "int16" (Intel CPUs only)
     low_confidence = 0.5       # words heard with less probability are highlighted
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Settings:
     outbox: Path = REPO / "outbox"
     engine: str = "faster"
     model: str | None = None  # None: the registry's default
-    compute_type: str = "auto"  # resolved for this CPU by asr/precision.py
+    compute_type: str = "int8"  # asr/precision.py says why
     threads: int = 0  # 0: let the engine use every core
     low_confidence: float = 0.5
     paragraph_pause: float = 2.0  # seconds of silence that start a new paragraph

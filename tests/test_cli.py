@@ -59,23 +59,21 @@ def test_models_command():
     assert "base" in out.stdout and "tiny.en" in out.stdout and "verified" in out.stdout
 
 
-def test_precision_follows_the_cpus_kernels(quote_clip):
-    """compute_type auto is int16 where CTranslate2 has 16-bit kernels (MKL, its backend on Intel
-    CPUs) and int8 where it has none (oneDNN, its backend on AMD); int16 asked for where there are
-    none is refused rather than quietly run as something else. CT2_USE_MKL chooses the backend as
-    CTranslate2 itself does per CPU vendor, so both cases run for real on any x86 CPU."""
+def test_only_a_precision_this_cpu_runs(quote_clip):
+    """int16 exists only with CTranslate2's MKL backend (Intel CPUs), not with oneDNN (AMD): asked
+    for where it is missing it is refused, never quietly run as another precision. CT2_USE_MKL
+    chooses the backend as CTranslate2 itself does per CPU vendor, so both cases run for real."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         pytest.skip("MKL and oneDNN are CTranslate2's backends on x86 only")
     onednn, mkl = {"CT2_USE_MKL": "0"}, {"CT2_USE_MKL": "1"}
-    out = dictation("models", env=onednn)
-    assert "precision on this CPU: int8 " in out.stdout and "runs int8, float32 here" in out.stdout, out.stdout
-    assert "precision on this CPU: int16 " in dictation("models", env=mkl).stdout
+    assert "precisions this CPU runs: int8, float32 (default int8)" in dictation("models", env=onednn).stdout
+    assert "precisions this CPU runs: int8, int16, float32 (default int8)" in dictation("models", env=mkl).stdout
 
     path, _ = quote_clip
     out = dictation("transcribe", str(path), "--compute-type", "int16", env=onednn)
-    assert out.returncode == 2 and "no int16 kernels" in out.stderr and "auto" in out.stderr
-    out = dictation("transcribe", str(path), "--format", "json", env=onednn)
+    assert out.returncode == 2 and "no int16 kernels" in out.stderr and "int8, float32" in out.stderr
+    out = dictation("transcribe", str(path), "--compute-type", "int16", "--format", "json", env=mkl)
     assert out.returncode == 0, out.stderr
     transcript = json.loads(out.stdout)
-    assert transcript["settings"]["compute_type"] == "int8"  # what ran, not "auto"
+    assert transcript["settings"]["compute_type"] == "int16"  # what ran
     assert "ask not what your country can do for you" in " ".join(words(transcript["text"]))

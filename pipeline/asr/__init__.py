@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..records import DecodeOptions, Transcript
-from .precision import AUTO, COMPUTE_TYPES  # noqa: F401  (COMPUTE_TYPES: the CLI's choices)
+from .precision import COMPUTE_TYPES, DEFAULT  # noqa: F401  (COMPUTE_TYPES: the CLI's choices)
 
 ENGINES = ("faster", "openai")
 
@@ -29,7 +29,7 @@ class Engine(Protocol):
     ) -> Transcript: ...
 
 
-def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = AUTO, threads: int = 0,
+def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = DEFAULT, threads: int = 0,
                 workers: int = 1) -> Engine:
     """Load a model once; the engine then transcribes any number of files
     (``workers`` of them at a time, from as many threads, for the faster engine)."""

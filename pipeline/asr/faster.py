@@ -1,4 +1,4 @@
-"""The default engine: faster-whisper (CTranslate2) on the CPU, in the precision ``precision`` picks."""
+"""The default engine: faster-whisper (CTranslate2), int8 on CPU (see ``precision``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,13 +8,13 @@ from ..records import DecodeOptions, Segment, Transcript, Word
 from . import Progress
 from .audio import SAMPLE_RATE
 from .guards import flag_segments
-from .precision import AUTO, choose
+from .precision import DEFAULT, choose
 
 
 class FasterWhisperEngine:
     name = "faster-whisper"
 
-    def __init__(self, resolved, compute_type: str = AUTO, threads: int = 0, workers: int = 1):
+    def __init__(self, resolved, compute_type: str = DEFAULT, threads: int = 0, workers: int = 1):
         if resolved.kind != "ct2":
             raise ModelError(
                 "faster-whisper needs a CTranslate2 model folder, not an openai-whisper .pt file",
@@ -24,7 +24,7 @@ class FasterWhisperEngine:
         from faster_whisper import WhisperModel
 
         self.model = resolved.name
-        self.compute_type = choose(compute_type)  # what runs, and what each transcript records
+        self.compute_type = choose(compute_type)  # refused if this CPU lacks it: transcripts say what ran
         self._whisper = WhisperModel(
             str(resolved.path), device="cpu", compute_type=self.compute_type, cpu_threads=threads, num_workers=workers,
             local_files_only=True

@@ -12,7 +12,7 @@ from ..config import Settings, load
 def engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES, help="recognition engine (default: faster)")
     p.add_argument("--model", help="registry name (see `dictation models`) or a local model path")
-    p.add_argument("--compute-type", choices=COMPUTE_TYPES, help="faster engine precision (default: auto, the best this CPU runs fast)")
+    p.add_argument("--compute-type", choices=COMPUTE_TYPES, help="faster engine precision (default: int8)")
     p.add_argument("--config", type=Path, help="settings file (TOML)")
 
 

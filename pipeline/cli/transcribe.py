@@ -1,4 +1,5 @@
-"""The commands on files: ``transcribe`` (audio and scans), ``analyse`` (text), ``models``."""
+"""Commands on files given by hand, outside any desk: ``transcribe`` (audio and scans),
+``analyse`` (text) and ``models``."""
 from __future__ import annotations
 
 import datetime as dt
@@ -139,7 +140,7 @@ def cmd_analyse(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from ..asr.precision import AUTO, COMPUTE_TYPES, choose, supported
+    from ..asr.precision import DEFAULT, supported
     from ..asr.weights import load_registry, status
 
     default, _ = load_registry()
@@ -150,9 +151,7 @@ def cmd_models(args) -> int:
         print(f"  {'':10s} {detail}")
         ok_all &= ok
     print("(* default; a local CTranslate2 folder or openai-whisper .pt file may be given with --model PATH)")
-    here = supported()
-    print(f"faster engine precision on this CPU: {choose(AUTO)} (compute_type auto; "
-          f"CTranslate2 runs {', '.join(t for t in COMPUTE_TYPES[1:] if t in here)} here)")
+    print(f"faster engine precisions this CPU runs: {', '.join(supported())} (default {DEFAULT})")
     return 0 if ok_all else 1
 
 
