@@ -159,17 +159,11 @@ def collect_approved(store: Store, settings: Settings) -> list[Path]:
 
 def approve_job(settings: Settings, job_id: str, actor: str | None = None) -> Path:
     """``approve`` on the desk these settings name (``dictation approve``)."""
-    store = Store(settings.db)
-    try:
+    with Store(settings.db) as store:
         return approve(store, settings, job_id, actor=actor)
-    finally:
-        store.close()
 
 
 def return_job(settings: Settings, job_id: str, reason: str, actor: str | None = None) -> Path:
     """``return_to_author`` on the desk these settings name (``dictation return``)."""
-    store = Store(settings.db)
-    try:
+    with Store(settings.db) as store:
         return return_to_author(store, settings, job_id, reason, actor=actor)
-    finally:
-        store.close()

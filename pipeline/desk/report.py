@@ -115,8 +115,5 @@ def write(store: Store, outbox: Path, day: str) -> tuple[Path, Path]:
 
 def write_day(settings, day: str) -> tuple[Path, Path]:
     """The day's report for the desk these settings name (its job database and outbox)."""
-    store = Store(settings.db)
-    try:
+    with Store(settings.db) as store:
         return write(store, settings.outbox, day)
-    finally:
-        store.close()

@@ -11,11 +11,8 @@ SHOWN = ("drafted", "in_review", "returned")  # besides the active states: waiti
 
 
 def queue_text(settings: Settings) -> str:
-    store = Store(settings.db)
-    try:
+    with Store(settings.db) as store:
         jobs = store.jobs()
-    finally:
-        store.close()
     counts = Counter(j.state for j in jobs)
     lines = ["  ".join(f"{state.replace('_', ' ')}: {n}" for state, n in counts.items()) or "no jobs yet"]
     queue = [j for j in jobs if j.state in ACTIVE or j.state in SHOWN]

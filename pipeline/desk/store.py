@@ -152,6 +152,12 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> "Store":  # `with Store(path) as store:` closes the connection after
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # -- transactions -------------------------------------------------------------------
     def transaction(self):
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): one writer at a time, across processes."""
