@@ -212,6 +212,38 @@ def test_claim_of_a_dead_process_is_taken_over_at_once(tmp_path, short_clip):
     assert not (intake.work / job.id / CLAIM_MARK).exists()
 
 
+def test_a_second_process_opening_the_database_mid_migration(tmp_path):
+    """Two watchers started together on a database that needs new columns: one adds them while
+    the other opens it. The second must wait and find them, not add them again ("duplicate
+    column name" killed it at start-up). A raw connection holds the first's migration open."""
+    import threading
+
+    path = tmp_path / "jobs.sqlite3"
+    Store(path).close()
+    old = sqlite3.connect(path, isolation_level=None)
+    for column in ("review_note", "final_path"):  # an older database, as a previous release made it
+        old.execute(f"ALTER TABLE jobs DROP COLUMN {column}")
+    old.execute("BEGIN IMMEDIATE")  # the first watcher's migration, not yet committed
+    old.execute("ALTER TABLE jobs ADD COLUMN review_note TEXT")
+    old.execute("ALTER TABLE jobs ADD COLUMN final_path TEXT")
+    errors = []
+
+    def second():
+        try:
+            Store(path).close()
+        except sqlite3.Error as err:
+            errors.append(err)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(1.0)  # the second opener is now waiting on the first's lock
+    old.execute("COMMIT")
+    thread.join(timeout=60)
+    assert errors == []
+    columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")}
+    assert {"review_note", "final_path"} <= columns
+
+
 def test_two_watchers_never_double_process(tmp_path, short_clip):
     settings = desk(tmp_path)
     settings.inbox.mkdir(parents=True)

@@ -144,10 +144,14 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")  # a drafted job survives a power cut
         self.db.execute("PRAGMA busy_timeout=30000")
         self.db.executescript(SCHEMA)
-        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(jobs)")}
-        for name, kind in MIGRATIONS:  # columns added after a database was first made
-            if name not in columns:
-                self.db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+        # Columns added after a database was first made. Read and added under the write lock:
+        # two watchers starting together would otherwise both see a column missing, and the
+        # second to add it would die on "duplicate column name".
+        with self.transaction() as db:
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+            for name, kind in MIGRATIONS:
+                if name not in columns:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.db.close()
