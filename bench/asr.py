@@ -210,6 +210,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--wer", action="store_true", help="compare the compute types' WER and speed instead")
     parser.add_argument("--compute-types", default="int8,float32", help="for --wer: the types to compare")
+    parser.add_argument("--day", action="store_true", help="a day's dictations: dictation batch against the bare "
+                        "engines, the settings swept, where the time goes, latency (bench/day.py)")
+    parser.add_argument("--quick", action="store_true", help="for --day: 3 + 3 files")
     parser.add_argument("--set", default="dictations", help="the shared folder of dictations "
                         "(default: the 12 dev ones; dictations-drugs: 48 more)")
     args = parser.parse_args()
@@ -217,6 +220,11 @@ def main() -> None:
     import logging
 
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    if args.day:
+        sys.path.insert(0, str(REPO / "bench"))
+        import day
+
+        return day.report(args, machine(), ct2_backend())
     wer_check(args) if args.wer else speed(args)
 
 

@@ -11,6 +11,8 @@ Example config file::
     engine = "faster"          # or "openai" (reference, needs the [reference] extra)
     model = "base"             # or "tiny.en", or a local model path
     compute_type = "int8"      # or "float32", or "int16" (Intel CPUs only)
+    batch_size = 4             # speech chunks decoded together; 1: sequential
+    beam_size = 2              # beam search width (Whisper's own default is 5)
     low_confidence = 0.5       # words heard with less probability are highlighted
 """
 from __future__ import annotations
@@ -41,13 +43,18 @@ class Settings:
     engine: str = "faster"
     model: str | None = None  # None: the registry's default
     compute_type: str = "int8"  # asr/precision.py says why
-    threads: int = 0  # 0: let the engine use every core
+    threads: int = 0  # threads per recognition; 0: the cores shared out between the workers
+    # Recognition speed, settled by bench/asr.py --day (README, "Speed"): the faster engine
+    # decodes speech chunks of several recordings at once, batch_size of them per batch
+    # (1: faster-whisper's sequential mode), with beam search of beam_size.
+    batch_size: int = 4
+    beam_size: int = 2
     low_confidence: float = 0.5
     paragraph_pause: float = 2.0  # seconds of silence that start a new paragraph
     template: Path | None = None  # one .docx for every letter, overriding the kinds' templates
     templates: Path | None = None  # a folder of practice templates, one per letter kind (models/letters.toml)
     db: Path = field(default_factory=default_db_path)  # the job database, on a local disk
-    workers: int = 0  # 0: chosen for the engine and the machine's cores
+    workers: int = 0  # recognitions at a time; 0: chosen for the engine and the machine's cores
     settle_seconds: float = 2.0  # a file is complete once unchanged this long
     rescan_seconds: float = 30.0  # full inbox rescan, for events a network share misses
     vocabulary: str = "off"  # "hotwords": bias Whisper toward drug names (measured in bench/clinical.py)

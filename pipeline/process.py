@@ -25,10 +25,11 @@ def decode_options(settings: Settings) -> DecodeOptions:
     """How Whisper decodes for these settings: the safe defaults, plus the vocabulary hotwords
     when ``vocabulary = "hotwords"``."""
     if settings.vocabulary == "off":
-        return DecodeOptions()
+        return DecodeOptions(beam_size=settings.beam_size)
     from .language import vocabulary
 
-    return DecodeOptions(hotwords=vocabulary.prompt(vocabulary.author_words(settings.vocabulary_words)))
+    return DecodeOptions(beam_size=settings.beam_size,
+                         hotwords=vocabulary.prompt(vocabulary.author_words(settings.vocabulary_words)))
 
 
 def transcribe_audio(audio: np.ndarray, name: str, engine: Engine, options: DecodeOptions,
@@ -79,6 +80,19 @@ def language(transcript: Transcript, dictated_on: dt.date) -> tuple[Dictated, An
     dictated = dictate(transcript.words, correct)
     heard = {(t.char_start, t.char_end): t.heard for t in dictated.tokens if t.heard is not None}
     return dictated, analyse(dictated.text, dictated.preamble, dictated_on, heard, dictated.notes)
+
+
+def warm_up() -> None:
+    """Load what the language stage loads on first use (spaCy, the drug lexicon, ICD-10-CM, the
+    correction indexes) by running it on one made-up sentence. The watcher calls this at
+    start-up: otherwise the first dictation of the day waits seconds longer for its draft."""
+    from .records import Segment, Word
+
+    said = [" Start", " metformin", " 500", " milligrams", " daily", " for", " diabetes."]
+    words = tuple(Word(w, i * 0.4, i * 0.4 + 0.3, 0.9) for i, w in enumerate(said))
+    segment = Segment(id=0, start=0.0, end=3.0, text="".join(said), words=words)
+    language(Transcript(source="warm-up", language="en", duration=3.0, engine="", model="", settings={},
+                        segments=(segment,)), dt.date.today())
 
 
 def complete_info(info: LetterInfo, settings: Settings, dictated: Dictated, analysis: Analysis,

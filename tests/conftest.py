@@ -123,13 +123,22 @@ def dictation_clip(synth) -> Path:
 
 @pytest.fixture(scope="session")
 def engines():
-    """engines(engine, model, compute_type) -> a loaded engine, loaded once per session."""
+    """engines(engine, model, compute_type) -> a loaded engine, loaded once per session.
+
+    Sequential (batch 1), the mode the two engines' parity is checked in. ``desk=True``: the
+    engine as the watcher and the batch command load it, batched, with the product's defaults."""
     cache = {}
 
-    def get(engine: str = "faster", model: str = "base", compute_type: str = "int8"):
-        key = (engine, model, compute_type if engine == "faster" else "float32")
+    def get(engine: str = "faster", model: str = "base", compute_type: str = "int8", desk: bool = False):
+        key = (engine, model, compute_type if engine == "faster" else "float32", desk)
         if key not in cache:
-            cache[key] = load_engine(engine, model, compute_type)
+            if desk:
+                from pipeline.cli.common import engine_for
+                from pipeline.config import Settings
+
+                cache[key] = engine_for(Settings(engine=engine, model=model, compute_type=compute_type))
+            else:
+                cache[key] = load_engine(engine, model, compute_type)
         return cache[key]
 
     return get

@@ -30,7 +30,7 @@ def desk(root, **kw) -> Settings:
 
 
 def service(settings, engines):
-    return Service(settings, engines("faster", "tiny.en", "int8"))
+    return Service(settings, engines("faster", "tiny.en", "int8", desk=True))
 
 
 def test_two_hundred_files_at_once(tmp_path, engines, short_clip):

@@ -273,7 +273,7 @@ def scanned_desk(tmp_path_factory, note_page, engines):
     expected = bad_scans(staging)
     scans.degrade(scans.scribble(note_page, (0.55, 0.78, 0.88, 0.86))).save(staging / "Ellison note.png")
     failed = settings.outbox / "failed"
-    with watching(Service(settings, engines("faster", "base", "int8"))):
+    with watching(Service(settings, engines("faster", "base", "int8", desk=True))):
         for path in staging.iterdir():
             path.rename(settings.inbox / path.name)
         done = wait_for(lambda: any((settings.outbox / "drafts").rglob("*.docx"))

@@ -30,7 +30,7 @@ def dropped(tmp_path_factory, engines, dictation_clip):
     """A watcher on a fresh inbox; drop a bad file, a hidden one, then a dictation written slowly."""
     root = tmp_path_factory.mktemp("office")
     settings = desk(root, low_confidence=LOW)
-    service = Service(settings, engines("faster", "base", "int8"))
+    service = Service(settings, engines("faster", "base", "int8", desk=True))
     with watching(service):
         (settings.inbox / "Smith scan.mp3").write_text("not audio at all")
         (settings.inbox / ".hidden.wav").write_bytes(dictation_clip.read_bytes())  # ignored until renamed
@@ -134,7 +134,7 @@ def test_no_speech_is_failed_not_an_empty_letter(tmp_path, engines):
         wav.setsampwidth(2)
         wav.setframerate(16000)
         wav.writeframes(noise.tobytes())
-    summary = Service(settings, engines("faster", "base", "int8")).batch(progress=False)
+    summary = Service(settings, engines("faster", "base", "int8", desk=True)).batch(progress=False)
     assert summary.failed == 1 and summary.drafted == 0 and not (settings.outbox / "drafts").exists()
     assert "no speech" in (settings.outbox / "failed" / "hiss.wav.error.txt").read_text()
 

@@ -30,16 +30,18 @@ class Engine(Protocol):
 
 
 def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = DEFAULT, threads: int = 0,
-                workers: int = 1) -> Engine:
-    """Load a model once; the engine then transcribes any number of files
-    (``workers`` of them at a time, from as many threads, for the faster engine)."""
+                workers: int = 1, batch_size: int = 1) -> Engine:
+    """Load a model once; the engine then transcribes any number of files, from any number of
+    threads. The faster engine runs ``workers`` recognitions at a time; with ``batch_size`` > 1
+    it decodes the speech chunks of all the recordings waiting in shared batches."""
     from .weights import resolve
 
     resolved = resolve(model)
     if engine == "faster":
         from .faster import FasterWhisperEngine
 
-        return FasterWhisperEngine(resolved, compute_type=compute_type, threads=threads, workers=workers)
+        return FasterWhisperEngine(resolved, compute_type=compute_type, threads=threads, workers=workers,
+                                  batch_size=batch_size)
     if engine == "openai":
         from .reference import OpenAIWhisperEngine
 

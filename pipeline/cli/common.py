@@ -13,11 +13,16 @@ def engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES, help="recognition engine (default: faster)")
     p.add_argument("--model", help="registry name (see `dictation models`) or a local model path")
     p.add_argument("--compute-type", choices=COMPUTE_TYPES, help="faster engine precision (default: int8)")
+    p.add_argument("--batch-size", type=int, help="faster engine: speech chunks decoded together, 1 for sequential "
+                   "(default: 4)")
+    p.add_argument("--beam-size", type=int, help="beam search width (default: 2)")
     p.add_argument("--config", type=Path, help="settings file (TOML)")
 
 
 def settings_of(args) -> Settings:
-    return load(args.config).replace(engine=args.engine, model=args.model, compute_type=args.compute_type)
+    return load(args.config).replace(engine=args.engine, model=args.model, compute_type=args.compute_type,
+                                     batch_size=getattr(args, "batch_size", None),
+                                     beam_size=getattr(args, "beam_size", None))
 
 
 def engine_for(settings: Settings):
@@ -25,7 +30,8 @@ def engine_for(settings: Settings):
 
     workers = settings.workers or default_workers(settings.engine)
     threads = settings.threads or max(1, (os.cpu_count() or 1) // workers)
-    return load_engine(settings.engine, settings.model, settings.compute_type, threads, workers)
+    return load_engine(settings.engine, settings.model, settings.compute_type, threads, workers,
+                       settings.batch_size if settings.engine == "faster" else 1)
 
 
 def desk_options(p: argparse.ArgumentParser, engine: bool = True) -> None:

@@ -17,13 +17,13 @@ from watchdog.observers.polling import PollingObserver
 
 from ..asr import Engine
 from ..config import Settings
-from ..process import decode_options
+from ..process import decode_options, warm_up
 from ..records import DecodeOptions
 from . import approval
 from . import outbox as ob
 from .intake import Intake
 from .store import Store, now_iso
-from .worker import Worker, default_workers
+from .worker import Worker, default_workers, job_threads
 
 log = logging.getLogger("dictation.watch")
 STALE_PARTIAL_SECONDS = 3600.0
@@ -53,7 +53,7 @@ class Service:
         self.store = Store(self.db_path)
         ob.ensure_dir(settings.outbox)
         self.intake = Intake(settings.inbox, settings.outbox, self.store, settings.settle_seconds)
-        self.n_workers = settings.workers or default_workers(settings.engine)
+        self.n_workers = job_threads(settings.workers or default_workers(settings.engine), engine)
         self._stop = threading.Event()
         self._wake = threading.Event()  # new files in the inbox
         self._jobs = threading.Event()  # new jobs in the store
@@ -120,6 +120,7 @@ class Service:
 
     def watch(self, polling: bool = False) -> None:
         """Run until stop(): claim files as they settle, process jobs as they come."""
+        warm_up()  # the language stage's models, loaded now rather than when the first dictation arrives
         self.intake.recover()
         self._clean_stale_partials()
         observer = (PollingObserver(timeout=self.settings.settle_seconds) if polling else Observer())
@@ -128,7 +129,7 @@ class Service:
         observer.schedule(_Nudge(self._wake), str(ob.ensure_dir(self.settings.outbox / "approved")), recursive=False)
         observer.start()
         threads = self._start_workers(until_empty=False)
-        log.info("watching the inbox with %d worker(s)", self.n_workers)
+        log.info("watching the inbox with %d job thread(s)", self.n_workers)
         try:
             last_scan = 0.0
             while not self._stop.is_set():

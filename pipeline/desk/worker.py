@@ -148,9 +148,20 @@ class Worker:
         )
 
 
+MAX_REPLICAS = 8
+
+
 def default_workers(engine: str) -> int:
-    """One worker per four cores for the faster engine (CTranslate2 scales to about four
-    threads per call); the reference engine runs one call with every core."""
+    """The faster engine: one recognition per core, one thread each, up to MAX_REPLICAS.
+    Measured on 2 cores (bench/asr.py --day): two one-thread replicas do 1.5x the work of one
+    two-thread replica, because the decoder's per-token steps hardly use a second thread.
+    The reference engine runs one call with every core."""
     cores = os.cpu_count() or 1
-    return max(1, cores // 4) if engine == "faster" else 1
+    return max(1, min(cores, MAX_REPLICAS)) if engine == "faster" else 1
+
+
+def job_threads(workers: int, engine: Engine) -> int:
+    """Jobs carried at once. A batching engine gets two per recognition, so chunks of more than
+    one recording wait in its queue while other jobs are in the language stage or writing."""
+    return workers * 2 if getattr(engine, "batch_size", 1) > 1 else workers
 

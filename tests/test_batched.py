@@ -1,0 +1,135 @@
+"""Batched recognition (asr/batched.py) with the product's defaults, on speech synthesised here.
+
+Whether batching keeps accuracy on dictations is the bench's to measure (bench/asr.py --day);
+these tests hold on any CPU: each recording gets its own words, chunks of several recordings
+share batches, a lone recording is not held back, a chunk that fails Whisper's fallback
+tests is decoded again, and batching is faster than the sequential mode in the same process.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import wer
+
+# Three short letters written for these tests, each with words the others lack.
+LETTERS = (
+    "Thank you for seeing this forty year old man with pain in his right knee after a fall at work. "
+    "The knee is swollen and he cannot bend it fully. An x-ray showed no fracture. "
+    "I would be grateful for your opinion on whether he needs a scan of the knee.",
+    "This lady has had asthma since childhood and her inhaler is no longer enough. "
+    "She wakes at night with a cough and wheeze most weeks. Her peak flow is lower than last year. "
+    "Please review her asthma treatment and advise on a preventer inhaler.",
+    "I saw this gentleman about his cataract. His vision in the left eye has become cloudy over the past year "
+    "and he no longer drives at night. The cataract is now dense. "
+    "Please see him in the eye clinic to discuss surgery.",
+)
+OWN = ("knee", "inhaler", "vision")
+
+
+@pytest.fixture(scope="session")
+def batched(engines):
+    """The engine as `dictation batch` and `watch` load it on this machine: the product's defaults."""
+    engine = engines("faster", "base", "int8", desk=True)
+    assert engine.batch_size > 1, "the product's default must be the batched mode"
+    return engine
+
+
+@pytest.fixture(scope="session")
+def letters(synth):
+    from pipeline.asr.audio import decode
+
+    return [decode(synth(f"batched-{i}", text)) for i, text in enumerate(LETTERS)]
+
+
+def transcribe_together(engine, audios, options):
+    from pipeline.process import transcribe_audio
+
+    with ThreadPoolExecutor(len(audios)) as pool:
+        return list(pool.map(lambda a: transcribe_audio(a, "letter.wav", engine, options), audios))
+
+
+def test_recordings_batched_together_each_get_their_own_words(batched, letters):
+    from pipeline.config import Settings
+    from pipeline.process import decode_options
+
+    # Six at once: idle recognisers take the first arrivals alone (a lone file is not held);
+    # the rest queue up behind them and are decoded together.
+    before = Counter(batched.stats)
+    transcripts = transcribe_together(batched, letters * 2, decode_options(Settings()))
+    after = batched.stats
+    assert after["batches shared by recordings"] > before["batches shared by recordings"]
+    for n, transcript in enumerate(transcripts):
+        i = n % len(LETTERS)
+        assert wer(LETTERS[i], transcript.text) <= 0.2, transcript.text
+        text = transcript.text.lower()
+        assert OWN[i] in text and not any(w in text for j, w in enumerate(OWN) if j != i)
+        starts = [w.start for w in transcript.words]
+        assert starts == sorted(starts) and all(0 <= w.start <= w.end <= transcript.duration + 0.5
+                                                for w in transcript.words)
+        assert transcript.settings["batch_size"] == batched.batch_size
+        assert transcript.settings["beam_size"] == Settings().beam_size
+
+
+def test_a_lone_recording_is_shared_out_not_held(batched, synth):
+    """One recording of several chunks, alone in the queue: idle recognisers split it at once."""
+    from pipeline.asr.audio import decode
+    from pipeline.config import Settings
+    from pipeline.process import decode_options
+
+    audio = decode(synth("batched-long", " ".join(LETTERS * 2)))
+    before = Counter(batched.stats)
+    transcript = transcribe_together(batched, [audio], decode_options(Settings()))[0]
+    spent = Counter(batched.stats)
+    spent.subtract(before)
+    assert spent["chunks"] >= 2 and spent["batches"] >= min(2, batched._batcher.replicas)
+    assert wer(" ".join(LETTERS * 2), transcript.text) <= 0.2
+
+
+def test_a_chunk_failing_the_fallback_tests_is_decoded_again(batched, letters):
+    """A mean log-probability threshold of 0 fails every chunk for real (log-probabilities are
+    negative), so every chunk is re-decoded on its own; the better text is kept."""
+    from dataclasses import replace
+
+    from pipeline.config import Settings
+    from pipeline.process import decode_options
+
+    before = Counter(batched.stats)
+    options = replace(decode_options(Settings()), log_prob_threshold=0.0)
+    transcripts = transcribe_together(batched, letters[:1], options)
+    spent = Counter(batched.stats)
+    spent.subtract(before)
+    assert spent["fallback chunks"] == spent["chunks"] >= 1
+    assert wer(LETTERS[0], transcripts[0].text) <= 0.2
+
+
+def test_batched_is_faster_than_sequential_in_the_same_process(batched, engines, letters):
+    """A ratio in one process, so it holds on any CPU; the bench measured about 3x here."""
+    from pipeline.config import Settings
+    from pipeline.process import decode_options, transcribe_audio
+    from pipeline.records import DecodeOptions
+
+    sequential = engines("faster", "base", "int8")  # batch 1, beam 5: the settings before batching
+    transcribe_audio(letters[0], "warm.wav", sequential, DecodeOptions())
+    began = time.perf_counter()
+    for audio in letters:
+        transcribe_audio(audio, "letter.wav", sequential, DecodeOptions())
+    one_by_one = time.perf_counter() - began
+    began = time.perf_counter()
+    transcribe_together(batched, letters, decode_options(Settings()))
+    together = time.perf_counter() - began
+    assert one_by_one / together >= 1.5, (one_by_one, together)
+
+
+def test_batch_and_beam_size_are_settings(tmp_path):
+    from pipeline.config import load
+    from pipeline.process import decode_options
+
+    config = tmp_path / "config.toml"
+    config.write_text("batch_size = 1\nbeam_size = 5\n")
+    settings = load(config)
+    assert (settings.batch_size, settings.beam_size) == (1, 5)
+    assert decode_options(settings).beam_size == 5
