@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import docx
@@ -249,9 +250,15 @@ def test_two_watchers_never_double_process(tmp_path, short_clip):
     settings.inbox.mkdir(parents=True)
     cmd = [sys.executable, "-m", "pipeline.cli", "watch", "--inbox", str(settings.inbox), "--outbox",
            str(settings.outbox), "--db", str(settings.db), "--model", "tiny.en", "--settle", "0.3"]
-    watchers = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    watchers = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     try:
-        time.sleep(3)
+        # Files arrive once both watch (models loaded, language stage warmed up): with a fixed
+        # sleep, the faster starter could draft all 30 before the other began.
+        for w in watchers:
+            for line in w.stderr:
+                if "watching the inbox" in line:
+                    break
+            threading.Thread(target=w.stderr.read, daemon=True).start()  # keep the pipe drained
         names = [f"visit {i:02d}.wav" for i in range(30)]
         distinct_copies(short_clip, settings.inbox, names)
         store = Store(settings.db)

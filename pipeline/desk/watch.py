@@ -53,7 +53,8 @@ class Service:
         self.store = Store(self.db_path)
         ob.ensure_dir(settings.outbox)
         self.intake = Intake(settings.inbox, settings.outbox, self.store, settings.settle_seconds)
-        self.n_workers = job_threads(settings.workers or default_workers(settings.engine), engine)
+        # workers set by hand: that many jobs at a time (1: strictly one after another, STAT first)
+        self.n_workers = settings.workers or job_threads(default_workers(settings.engine), engine)
         self._stop = threading.Event()
         self._wake = threading.Event()  # new files in the inbox
         self._jobs = threading.Event()  # new jobs in the store
