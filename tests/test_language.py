@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import simple_icd_10_cm as icd
 
-from conftest import SHARED, need_shared, wer
+from conftest import SHARED, need_shared, words
 from pipeline.language import lexicons
 from pipeline.language.clinical import analyse
 from pipeline.language.correction import correct
@@ -266,10 +266,16 @@ def test_vocabulary_hotwords_reach_whisper_and_lost_speech_is_caught(synth, engi
     transcript = vocabulary.transcribe(engines(), audio, options, source="vocabulary.wav")
     assert transcript.settings["hotwords"] == options.hotwords
     assert transcript.settings["vocabulary"] == "hotwords"  # nothing lost on clean speech
-    # The whole note came through, to its last sentence. Which drug names base spells right
-    # varies with the CPU's rounding (CI heard "avarvastatin"), so that is the bench's to score.
+    # The whole note came through, to its last sentence: recall of its words, in order. Not WER:
+    # a prompt can also make base loop on its words after the speech ("Meditation, Meditation…",
+    # seen on CI), which the guards flag; which drug names base spells right varies with the
+    # CPU's rounding (CI heard "avarvastatin"). Both are the bench's to score, not this test's.
+    import difflib
+
+    said, heard = words(VOCABULARY_NOTE), words(transcript.text)
+    matched = sum(b.size for b in difflib.SequenceMatcher(None, said, heard, autojunk=False).get_matching_blocks())
     assert "three months" in transcript.text.lower() and transcript.duration > 20
-    assert wer(VOCABULARY_NOTE, transcript.text) <= 0.35, transcript.text
+    assert matched / len(said) >= 0.7, transcript.text
 
     # A stand-in for a Whisper that skipped speech (a fault we cannot cause on demand): the
     # same transcript with the words of 8-16 s taken out. The voice detector still hears them.
