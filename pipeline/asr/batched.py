@@ -112,7 +112,7 @@ class Batcher:
         with self._cond:
             self.stats[stage] += amount
 
-    def _timed(self, stage: str, fn, *args, **kwargs):
+    def timed(self, stage: str, fn, *args, **kwargs):
         began = time.perf_counter()
         result = fn(*args, **kwargs)
         self.record(stage, time.perf_counter() - began)
@@ -131,9 +131,9 @@ class Batcher:
         # The encoder runs one chunk at a time: batching gains it nothing on a CPU (measured:
         # four chunks one by one take 0.84x the time of one batch of four, with the same
         # output), and a batch's attention scores cost about 70 MB a chunk. The decoder gets them stacked.
-        encoder_output = self._timed("encoder", lambda: ctranslate2.StorageView.from_array(
+        encoder_output = self.timed("encoder", lambda: ctranslate2.StorageView.from_array(
             np.concatenate([np.asarray(w.encode(chunk.features)) for _, chunk in batch])))
-        results = self._timed(
+        results = self.timed(
             f"decoder (beam {options.beam_size})", w.model.generate, encoder_output, [list(prompt) for _ in batch],
             beam_size=options.beam_size, patience=1, length_penalty=1, max_length=w.max_length, suppress_blank=True,
             suppress_tokens=get_suppressed_tokens(tokenizer, [-1]), return_scores=True, return_no_speech_prob=True,
@@ -148,7 +148,7 @@ class Batcher:
                                  no_speech_prob=result.no_speech_prob, compression_ratio=get_compression_ratio(text),
                                  seek=int(chunk.offset * w.frames_per_second), temperature=options.temperatures[0])])
         if options.word_timestamps:
-            self._timed("word alignment", w.add_word_timestamps, outputs, tokenizer, encoder_output, sizes,
+            self.timed("word alignment", w.add_word_timestamps, outputs, tokenizer, encoder_output, sizes,
                         PREPEND, APPEND, 0.0)
         self.record("batches", 1)
         self.record("chunks", len(batch))
@@ -156,7 +156,7 @@ class Batcher:
         for (req, chunk), segments in zip(batch, outputs):
             chunk.segments = [s for s in segments if s["text"].strip()]
             if fails(segments[0], options):
-                self._timed("fallback re-decodes", self._redecode, req, chunk, segments[0])
+                self.timed("fallback re-decodes", self._redecode, req, chunk, segments[0])
 
     def _redecode(self, request: Request, chunk: Chunk, first: dict) -> None:
         """The chunk alone at the higher temperatures; kept if it passes, or scores better."""

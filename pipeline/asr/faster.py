@@ -7,8 +7,6 @@ window-by-window decoding, the mode that matches openai-whisper's output at equa
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ..errors import ModelError
@@ -85,12 +83,8 @@ class FasterWhisperEngine:
 
     def _batched(self, audio: np.ndarray, options: DecodeOptions):
         """faster-whisper Segments of the recording, its chunks decoded in shared batches."""
-        began = time.perf_counter()
-        stretches = chunks.speech(audio)
-        mid = time.perf_counter()
-        pieces = chunks.cut(audio, stretches, self._whisper.feature_extractor)
-        self._batcher.record("voice detection", mid - began)
-        self._batcher.record("features", time.perf_counter() - mid)
+        stretches = self._batcher.timed("voice detection", chunks.speech, audio)
+        pieces = self._batcher.timed("features", chunks.cut, audio, stretches, self._whisper.feature_extractor)
         language = options.language
         if language is None and pieces:
             language = self._whisper.detect_language(features=pieces[0].features)[0]
