@@ -1,4 +1,4 @@
-"""Where the project's own folders are, and file fingerprints: shared by every part.
+"""Where the project's own folders are, file fingerprints, and loading data once: shared by every part.
 
 The rule data under ``models/`` (lexicons, sections, preamble, letter kinds) and the
 Whisper weights' registry both live there, so finding it is the core's job, not the
@@ -6,8 +6,10 @@ recogniser's. ``DICTATION_MODELS_DIR`` points elsewhere (an installed copy, a te
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,3 +27,22 @@ def sha256_of(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def once(load):
+    """``load()`` run once, by one thread; every other caller waits for it and shares the result.
+    The rule files and lexicons are loaded this way: with ``functools.cache`` the batch's job
+    threads, reaching the language stage together, would each build the drug and English
+    indexes (seconds and a hundred MB apiece)."""
+    lock = threading.Lock()
+    loaded: list = []
+
+    @functools.wraps(load)
+    def get():
+        if not loaded:
+            with lock:
+                if not loaded:
+                    loaded.append(load())
+        return loaded[0]
+
+    return get

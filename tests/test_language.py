@@ -124,6 +124,15 @@ def test_every_condition_code_is_a_billable_icd10cm_code():
     assert not bad
 
 
+def test_the_shipped_icd10cm_words_are_the_packages():
+    """The product reads ICD-10-CM's words from a file, not the 420 MB package: the file must
+    be what the package holds (regenerate it from lexicons.icd10cm_words() after an update)."""
+    shipped = lexicons.read_list(lexicons.terms_dir() / lexicons.ICD_WORDS)
+    assert len(shipped) > 5000
+    assert shipped == lexicons.icd10cm_words()
+    assert {"clostridium", "bariatric", "mucosa"} <= set(lexicons.medical_words())
+
+
 def test_frequent_mtsamples_headers_have_a_canonical_type():
     table = need_shared("mtsamples", "mtsamples_section_headers_freq.tsv").read_text().splitlines()[1:]
     frequent = [line.split("\t")[0] for line in table if int(line.split("\t")[1]) >= 5]

@@ -9,6 +9,7 @@ the ones its BatchedInferencePipeline uses, so times mean the same in both engin
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,10 @@ WINDOW_S = 30  # Whisper's window: a chunk is at most this much speech
 # phrases, not inside words. Measured against 500 and 2000 ms in bench/asr.py --day.
 MIN_SILENCE_MS = 160
 SPEECH_PAD_MS = 400
+# One voice detection at a time: Silero runs a recording's whole length as one ONNX batch,
+# about 70 MB of activations for 3 minutes and 300 MB for 10 (measured); four job threads
+# detecting at once were most of the batch's peak memory. It is 0.3 % of the work.
+_VAD_LOCK = threading.Lock()
 
 
 @dataclass
@@ -37,8 +42,9 @@ def speech(audio: np.ndarray) -> list[dict]:
     """The detected speech as sample ranges, no stretch longer than a window."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    return get_speech_timestamps(audio, VadOptions(max_speech_duration_s=WINDOW_S, min_silence_duration_ms=MIN_SILENCE_MS,
-                                                   speech_pad_ms=SPEECH_PAD_MS))
+    with _VAD_LOCK:
+        return get_speech_timestamps(audio, VadOptions(max_speech_duration_s=WINDOW_S, min_silence_duration_ms=MIN_SILENCE_MS,
+                                                       speech_pad_ms=SPEECH_PAD_MS))
 
 
 def cut(audio: np.ndarray, stretches: list[dict], feature_extractor) -> list[Chunk]:

@@ -154,6 +154,8 @@ class Service:
     def batch(self, progress: bool = True) -> BatchSummary:
         """Claim everything waiting in the inbox, process every job, and return the tally."""
         started = now_iso()
+        # the language stage's models load while the first recordings are recognised
+        threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
         self.intake.recover()
         self._clean_stale_partials()
         self._collect_approved()  # drafts moved into outbox/approved/ since the watcher last ran

@@ -15,7 +15,6 @@ as spaCy factories so the pipeline can be inspected, saved and extended like any
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 import spacy
 from spacy.language import Language
@@ -23,6 +22,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 
+from ..files import once
 from ..records import Analysis, Section, Term
 from . import facts, lexicons
 from .context import ContextFinder  # noqa: F401  (registers the factory)
@@ -150,7 +150,7 @@ class TermFinder:
         return doc
 
 
-@lru_cache(maxsize=1)
+@once
 def nlp() -> Language:
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")

@@ -17,6 +17,7 @@ import wordfreq
 from rapidfuzz import fuzz, process
 from wordfreq import zipf_frequency
 
+from ..files import once
 from ..records import Token
 from . import lexicons
 
@@ -82,7 +83,7 @@ class Vocabulary:
         return sorted(scored, key=lambda pair: -pair[1])
 
 
-@lru_cache(maxsize=1)
+@once
 def _drugs() -> tuple[Vocabulary, list[lexicons.Drug], list[float], Vocabulary, list[int]]:
     """The medicine names a mis-heard word may be corrected to, with each name's frequency in English text
     (wordfreq Zipf). Everyday words that are also in the drug lexicon ("calcium", "vitamin a",
@@ -108,13 +109,20 @@ def _drugs() -> tuple[Vocabulary, list[lexicons.Drug], list[float], Vocabulary, 
     return Vocabulary(names), drugs, popularity, Vocabulary([names[i] for i in known]), known
 
 
-@lru_cache(maxsize=1)
+@once
 def _english() -> Vocabulary:
     """The rivals of a drug name: the 30,000 commonest English words and our medical word
     lists, less the drug names. "Kolen" is colon before it is Kyleena; "Mikosa" is mucosa."""
     drug_names = set(lexicons.drugs())
     words = wordfreq.top_n_list("en", 30_000) + lexicons.medical_words()
     return Vocabulary([w for w in dict.fromkeys(words) if w not in drug_names and len(lexicons.letters_only(w)) >= 3])
+
+
+def load() -> None:
+    """Build the drug and English indexes now: they take seconds, and are otherwise built at
+    the first unsure word of the day."""
+    _drugs()
+    _english()
 
 
 def ranked(heard: str, rules: CorrectionRules | None = None) -> list[tuple[lexicons.Drug, float, float]]:

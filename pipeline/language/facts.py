@@ -8,19 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from functools import lru_cache
 from typing import Any
 
 from spacy.tokens import Doc
 
-from ..files import models_dir
+from ..files import models_dir, once
 
 NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
-@lru_cache(maxsize=1)
+@once
 def _rules() -> dict[str, Any]:
     data = tomllib.loads((models_dir() / "clinical" / "facts.toml").read_text(encoding="utf-8"))
     compile_ = lambda p: re.compile(p, re.IGNORECASE)  # noqa: E731

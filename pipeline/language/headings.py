@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import lru_cache
 
 import jellyfish
 from rapidfuzz import fuzz, process
 
+from ..files import once
 from ..records import Token
 from . import lexicons
 
@@ -35,7 +35,7 @@ def _at_sentence_start(tokens: list[Token], i: int) -> bool:
     return prev.kind == "mark" and prev.text in ".?!:"
 
 
-@lru_cache(maxsize=1)
+@once
 def _heading_letters() -> dict[str, str]:
     """Each known heading by its letters alone, so "subject of" can meet "subjective"."""
     headings, _ = lexicons.sections()

@@ -5,10 +5,9 @@ import csv
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from ..files import models_dir
+from ..files import models_dir, once
 
 
 def _load(name: str) -> dict:
@@ -31,16 +30,27 @@ def terms_dir() -> Path:
     return models_dir() / "clinical" / "terms"
 
 
-@lru_cache(maxsize=1)
+ICD_WORDS = "icd10cm_words.txt"
+
+
+@once
 def medical_words() -> list[str]:
     """Every word of our condition, procedure, anatomy and lab lists and of the ICD-10-CM code
     descriptions (about 7,500 words: "clostridium", "bariatric", "mucosa"), lower case."""
-    import simple_icd_10_cm as icd
-
     terms = [row[0] for name in ("conditions.tsv", "procedures.tsv") for row in read_table(terms_dir() / name)]
     terms += read_list(terms_dir() / "anatomy.txt") + read_list(terms_dir() / "labs.txt")
-    terms += [icd.get_description(code) for code in icd.get_all_codes(True)]
-    return sorted({w for term in terms for w in re.findall(r"[a-z]+", term.lower())})
+    words = {w for term in terms for w in re.findall(r"[a-z]+", term.lower())}
+    return sorted(words | set(read_list(terms_dir() / ICD_WORDS)))
+
+
+def icd10cm_words() -> list[str]:
+    """The words of every ICD-10-CM code description, from simple-icd-10-cm (a test
+    dependency): the source of ``terms/icd10cm_words.txt``, and a test checks the file
+    against it. The product reads the file, because importing the package costs 3 s and
+    420 MB (the whole code tree as objects) for a list of words."""
+    import simple_icd_10_cm as icd
+
+    return sorted({w for code in icd.get_all_codes(True) for w in re.findall(r"[a-z]+", icd.get_description(code).lower())})
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class Command:
         return "break" if self.insert.startswith("\n") else "mark"
 
 
-@lru_cache(maxsize=1)
+@once
 def commands() -> tuple[Command, ...]:
     found = []
     for entry in _load("commands.toml")["command"]:
@@ -69,7 +79,7 @@ def commands() -> tuple[Command, ...]:
     return tuple(sorted(found, key=lambda c: -len(c.phrase)))  # longest phrase first
 
 
-@lru_cache(maxsize=1)
+@once
 def units() -> tuple[tuple[tuple[tuple[str, ...], str], ...], dict[str, str]]:
     """((spoken unit words, written unit), … longest first), and the words between two numbers."""
     data = _load("units.toml")
@@ -77,7 +87,7 @@ def units() -> tuple[tuple[tuple[tuple[str, ...], str], ...], dict[str, str]]:
     return tuple(spoken), dict(data["between"])
 
 
-@lru_cache(maxsize=1)
+@once
 def sections() -> tuple[dict[str, str], dict[str, str]]:
     """(heading → canonical type, spoken opener → canonical type), keys in lower case."""
     data = _load("sections.toml")
@@ -95,13 +105,13 @@ def _section_words(table: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _load("sections.toml").get(table, {}).get("words", []))
 
 
-@lru_cache(maxsize=1)
+@once
 def not_headings() -> frozenset[str]:
     """Items said with a colon inside a section ("pulse colon 88"), never read as a near-miss heading."""
     return _section_words("not_headings")
 
 
-@lru_cache(maxsize=1)
+@once
 def prose_after_heading() -> frozenset[str]:
     """Words that, right after a heading's words with no colon, make it a sentence, not a heading."""
     return _section_words("prose_after_heading")
@@ -115,12 +125,12 @@ class Drug:
     common: bool  # on models/clinical/common_drugs.txt
 
 
-@lru_cache(maxsize=1)
+@once
 def common_drugs() -> tuple[str, ...]:
     return tuple(dict.fromkeys(read_list(models_dir() / "clinical" / "common_drugs.txt")))
 
 
-@lru_cache(maxsize=1)
+@once
 def drugs() -> dict[str, Drug]:
     """Lower-case drug name → Drug: the ~107,000 names of drug-named-entity-recognition
     (DrugBank, MeSH and Wikipedia names with brands) plus our common list.

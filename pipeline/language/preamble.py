@@ -8,16 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from functools import lru_cache
 
-from ..files import models_dir
+from ..files import models_dir, once
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 MONTHS |= {m[:3]: i for m, i in list(MONTHS.items())}
 
 
-@lru_cache(maxsize=1)
+@once
 def _rules() -> tuple[int, tuple[re.Pattern, ...], dict[str, str]]:
     data = tomllib.loads((models_dir() / "preamble.toml").read_text(encoding="utf-8"))
     patterns = tuple(re.compile(p, re.IGNORECASE) for p in data["patterns"])

@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import replace
-from functools import lru_cache
 
-from ..files import models_dir
+from ..files import models_dir, once
 from ..ocr import UNREAD
 from ..records import Dictated, Segment, Token, Transcript
 from .dictation import render, split_words
@@ -26,7 +25,7 @@ MAX_FIELD = 60  # a longer "value" is a sentence that happens to open with a lab
 LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-•*·])\s")
 
 
-@lru_cache(maxsize=1)
+@once
 def _fields() -> tuple[int, list[tuple[str, re.Pattern]]]:
     data = tomllib.loads((models_dir() / "clinical" / "note_fields.toml").read_text(encoding="utf-8"))
     labels = sorted(((field, label) for field, names in data["labels"].items() for label in names),

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from ..errors import TemplateError
-from ..files import models_dir
+from ..files import models_dir, once
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class LetterKind:
     loinc: tuple[str, str]  # LOINC document type code and display, for the FHIR record
 
 
-@lru_cache(maxsize=1)
+@once
 def _rules() -> dict:
     return tomllib.loads((models_dir() / "letters.toml").read_text(encoding="utf-8"))
 
