@@ -44,14 +44,13 @@ def wer(reference: str, hypothesis: str) -> float:
 
 @contextlib.contextmanager
 def watching(service):
-    """The real watcher (``service.watch``) on its own thread for the with-block, given half a
-    second to start observing before files arrive; stopped and joined when the block ends."""
+    """The real watcher (``service.watch``) on its own thread for the with-block, entered once
+    it observes the inbox; stopped and joined when the block ends."""
     import threading
-    import time
 
     thread = threading.Thread(target=service.watch, daemon=True)
     thread.start()
-    time.sleep(0.5)
+    assert service.ready.wait(timeout=120), "the watcher did not start"
     try:
         yield service
     finally:

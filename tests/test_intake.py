@@ -15,7 +15,7 @@ import time
 import docx
 import pytest
 
-from conftest import distinct_copies
+from conftest import distinct_copies, wait_for, watching
 from pipeline.desk import outbox as ob
 from pipeline.config import Settings
 from pipeline.desk.intake import Intake
@@ -172,6 +172,19 @@ def test_event_log_is_append_only(tmp_path):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_idle_workers_wait_while_another_works(tmp_path):
+    """While a job is worked on, the others' next look at the store is when its lease runs
+    out (or a retry falls due), never 'now': idle workers once polled without pause."""
+    store = Store(tmp_path / "jobs.sqlite3")
+    assert store.next_retry_in() is None
+    store.add_job("a", "0" * 64, "a.wav", tmp_path / "a.wav", {})
+    assert store.next_retry_in() is None  # due now: take_next has it
+    assert store.take_next() is not None and store.take_next() is None
+    assert store.next_retry_in() > 60  # leased: nothing for an idle worker until the lease ends
+    store.update("a", "retry scheduled", next_attempt_at=time.time() + 5, lease_owner=None, lease_until=None)
+    assert 3 < store.next_retry_in() <= 5
+
+
 def test_orphaned_claim_is_recovered(tmp_path, short_clip):
     """A claimant killed between the rename and the insert leaves a folder with no job."""
     settings = desk(tmp_path)
@@ -280,6 +293,26 @@ def test_two_watchers_never_double_process(tmp_path, short_clip):
         actors.add(started[0]["actor"])
     assert len(actors) == 2  # both watchers worked
     assert len(list((settings.outbox / "drafts").rglob("*.docx"))) == 30
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="inotify reports closes; elsewhere the settle interval applies")
+def test_a_closed_copy_is_taken_without_waiting_out_the_settle(tmp_path, engines, short_clip):
+    """A recording still open for writing waits the settle interval (30 s here) however long
+    it sits unchanged; once its writer closes it, the watcher takes it within a moment."""
+    settings = desk(tmp_path, settle_seconds=30.0)
+    path, data = settings.inbox / "Jones dictation.wav", short_clip.read_bytes()
+    with watching(service(settings, engines)):
+        with open(path, "wb") as fh:
+            fh.write(data[: len(data) // 2])
+            fh.flush()
+            time.sleep(3.0)
+            assert path.exists(), "a file still being written was taken"
+            fh.write(data[len(data) // 2 :])
+        closed = time.monotonic()
+        assert wait_for(lambda: not path.exists(), timeout=20)
+        taken = time.monotonic() - closed
+        assert wait_for(lambda: any((settings.outbox / "drafts").rglob("*.docx")), timeout=120)
+    assert taken < 5.0, f"taken {taken:.1f} s after the close, as if it had waited out the settle"
 
 
 def test_report_matches_the_jobs(tmp_path, engines, short_clip):

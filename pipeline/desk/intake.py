@@ -1,7 +1,8 @@
 """Intake: find complete files in the inbox, claim each exactly once, register a job.
 
 A file is complete once its size and modification time have held still for the settle
-interval. It is claimed by an atomic rename into ``inbox/.work/<job id>/`` (one claimant
+interval, or, where the system reports it (Linux: inotify), once its writer has closed it or
+it was renamed into the inbox and it then holds still a moment. It is claimed by an atomic rename into ``inbox/.work/<job id>/`` (one claimant
 wins, however many watchers share the folder), hashed, and registered in the store; the
 same recording dropped twice becomes one job. Hidden and temporary names wait until
 renamed. A sidecar (``<name>.json``/``.yaml``) travels with its recording.
@@ -29,6 +30,11 @@ TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 # insert (milliseconds); a live claimant is never this slow.
 ORPHAN_GRACE_SECONDS = 30.0  # a claim whose claimant cannot be checked is left this long
 CLAIM_MARK = ".claimed-by"  # host:pid of the process that claimed a work folder
+# A file its writer closed, or renamed into the inbox, is complete once unchanged this long:
+# the close is the copy's end, so a dictation is not held the whole settle interval. The
+# moment guards a writer that closes and opens again; Windows and network shares report no
+# closes and keep the settle interval.
+CLOSED_SETTLE_SECONDS = 0.5
 
 
 def is_candidate(path: Path) -> bool:
@@ -47,10 +53,27 @@ class Intake:
         self.store = store
         self.settle = settle_seconds
         self._seen: dict[Path, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, unchanged since)
+        self._closed: dict[Path, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, closed at)
 
     @property
     def settling(self) -> int:
         return len(self._seen)
+
+    @property
+    def closing(self) -> bool:
+        """Files closed by their writers and not yet taken: look again within a moment."""
+        return bool(self._closed)
+
+    def finished_writing(self, path: str | Path) -> None:
+        """The watcher saw ``path`` closed by its writer, or renamed into the inbox."""
+        path = Path(path)
+        if path.parent != self.inbox:
+            return
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        self._closed[path] = (st.st_size, st.st_mtime_ns, time.monotonic())
 
     def stable_files(self, trust_mtime: bool = False) -> list[Path]:
         """Files unchanged for the settle interval, oldest first. ``trust_mtime`` (batch runs)
@@ -66,7 +89,13 @@ class Intake:
             st = entry.stat()
             key = (st.st_size, st.st_mtime_ns)
             seen = self._seen.get(path)
+            closed = self._closed.get(path)
+            if closed is not None and closed[:2] != key:  # written again since: the close was not the end
+                self._closed.pop(path, None)
+                closed = None
             if trust_mtime and wall - st.st_mtime >= self.settle:
+                ready.append((st.st_mtime_ns, path))
+            elif closed is not None and now - closed[2] >= CLOSED_SETTLE_SECONDS:
                 ready.append((st.st_mtime_ns, path))
             elif seen is None or seen[:2] != key:
                 self._seen[path] = (*key, now)
@@ -74,6 +103,8 @@ class Intake:
                 ready.append((st.st_mtime_ns, path))
         for gone in set(self._seen) - present:
             del self._seen[gone]
+        for gone in set(self._closed) - present:
+            self._closed.pop(gone, None)
         return [path for _, path in sorted(ready)]
 
     def claim(self, path: Path) -> str | None:
@@ -90,6 +121,7 @@ class Intake:
             work_dir.rmdir()
             return None
         self._seen.pop(path, None)
+        self._closed.pop(path, None)
         sidecar = metadata.find_sidecar(path)
         if sidecar is not None:
             try:

@@ -232,10 +232,17 @@ class Store:
         ).fetchone()[0]
 
     def next_retry_in(self) -> float | None:
+        """Seconds until a job nobody can take now becomes takeable: its retry falls due, or
+        the lease another worker holds on it runs out; None if no job waits so. A job being
+        worked on counts by its lease, never as due now: idle workers polled the store
+        without pause while one dictation was transcribed, and took a core from it."""
+        now = time.time()
         row = self.db.execute(
-            f"SELECT MIN(next_attempt_at) FROM jobs WHERE state IN ({','.join('?' * len(ACTIVE))})", ACTIVE
+            "SELECT MIN(CASE WHEN next_attempt_at > ? THEN next_attempt_at ELSE lease_until END) FROM jobs"
+            f" WHERE state IN ({','.join('?' * len(ACTIVE))}) AND (next_attempt_at > ? OR lease_until > ?)",
+            (now, *ACTIVE, now, now),
         ).fetchone()
-        return None if row[0] is None else max(0.0, row[0] - time.time())
+        return None if row[0] is None else max(0.0, row[0] - now)
 
     def update(self, job_id: str, event: str | None = None, component: str = "worker", detail: str = "",
                actor: str | None = None, **fields: Any) -> None:

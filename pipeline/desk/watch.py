@@ -21,7 +21,7 @@ from ..process import decode_options, warm_up
 from ..records import DecodeOptions
 from . import approval
 from . import outbox as ob
-from .intake import Intake
+from .intake import CLOSED_SETTLE_SECONDS, Intake
 from .store import Store, now_iso
 from .worker import Worker, default_workers, job_threads
 
@@ -30,10 +30,20 @@ STALE_PARTIAL_SECONDS = 3600.0
 
 
 class _Nudge(FileSystemEventHandler):
-    def __init__(self, wake: threading.Event):
+    def __init__(self, wake: threading.Event, finished=None):
         self.wake = wake
+        self.finished = finished  # told of files closed after writing, or renamed in
 
     def on_any_event(self, event):
+        # Reads are not news, and the rescan's own look at the folder is one: waking on them
+        # spun the loop at a full core, which the recognisers then lacked (measured).
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        if self.finished is not None and not event.is_directory:
+            if event.event_type == "closed":
+                self.finished(event.src_path)
+            elif event.event_type == "moved":
+                self.finished(event.dest_path)
         self.wake.set()
 
 
@@ -58,6 +68,7 @@ class Service:
         self._stop = threading.Event()
         self._wake = threading.Event()  # new files in the inbox
         self._jobs = threading.Event()  # new jobs in the store
+        self.ready = threading.Event()  # set once the watcher observes the inbox
 
     def stop(self) -> None:
         self._stop.set()
@@ -125,12 +136,13 @@ class Service:
         self.intake.recover()
         self._clean_stale_partials()
         observer = (PollingObserver(timeout=self.settings.settle_seconds) if polling else Observer())
-        observer.schedule(_Nudge(self._wake), str(self.intake.inbox), recursive=False)
+        observer.schedule(_Nudge(self._wake, self.intake.finished_writing), str(self.intake.inbox), recursive=False)
         # a draft moved into outbox/approved/ is approved at once, not at the next rescan
         observer.schedule(_Nudge(self._wake), str(ob.ensure_dir(self.settings.outbox / "approved")), recursive=False)
         observer.start()
         threads = self._start_workers(until_empty=False)
         log.info("watching the inbox with %d job thread(s)", self.n_workers)
+        self.ready.set()
         try:
             last_scan = 0.0
             while not self._stop.is_set():
@@ -140,6 +152,8 @@ class Service:
                 wait = self.settings.rescan_seconds - since
                 if self.intake.settling:
                     wait = min(wait, self.settings.settle_seconds / 2)
+                if self.intake.closing:
+                    wait = min(wait, CLOSED_SETTLE_SECONDS / 2)
                 self._wake.wait(timeout=max(0.05, wait))
                 self._wake.clear()
                 if since >= self.settings.rescan_seconds:
