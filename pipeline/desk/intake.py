@@ -1,11 +1,12 @@
 """Intake: find complete files in the inbox, claim each exactly once, register a job.
 
 A file is complete once its size and modification time have held still for the settle
-interval, or, where the system reports it (Linux: inotify), once its writer has closed it or
-it was renamed into the inbox and it then holds still a moment. It is claimed by an atomic rename into ``inbox/.work/<job id>/`` (one claimant
-wins, however many watchers share the folder), hashed, and registered in the store; the
-same recording dropped twice becomes one job. Hidden and temporary names wait until
-renamed. A sidecar (``<name>.json``/``.yaml``) travels with its recording.
+interval, or, where the system reports it (Linux: inotify), once its writer has closed it
+or it was renamed into the inbox and it then holds still a moment. It is claimed by an
+atomic rename into ``inbox/.work/<job id>/`` (one claimant wins, however many watchers
+share the folder), hashed, and registered in the store; the same recording dropped twice
+becomes one job. Hidden and temporary names wait until renamed. A sidecar
+(``<name>.json``/``.yaml``) travels with its recording.
 """
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class Intake:
     def finished_writing(self, path: str | Path) -> None:
         """The watcher saw ``path`` closed by its writer, or renamed into the inbox."""
         path = Path(path)
-        if path.parent != self.inbox:
+        if path.parent != self.inbox or not is_candidate(path):  # a hidden file would be watched for ever
             return
         try:
             st = path.stat()
