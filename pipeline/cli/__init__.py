@@ -12,6 +12,7 @@ import os
 import sys
 
 from ..errors import DictationError
+from ..memory import tune_malloc
 from . import desk, review, transcribe
 
 
@@ -23,22 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cap_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives each thread that allocates its own heap arena and keeps freed memory in it;
-    with job and recogniser threads, `dictation batch` peaked 280 MB higher (1.71 GB, 1.42 GB capped).
-    Two arenas cost no measurable speed. glibc only: elsewhere this does nothing."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(-8, arenas)  # -8: M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # every file we create is readable by its owner only
-    cap_malloc_arenas()
+    tune_malloc()  # before any thread: see pipeline/memory.py
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
