@@ -1,11 +1,11 @@
-"""The allocator settings `dictation` makes at start-up (pipeline/memory.py), checked in glibc's own counters."""
+"""The allocator settings `dictation` makes at start-up (pipeline/cli/memory.py), checked in glibc's own counters."""
 import ctypes
 import ctypes.util
 import platform
 
 import pytest
 
-from pipeline.memory import tune_malloc
+from pipeline.cli.memory import tune_malloc
 
 
 class MallInfo2(ctypes.Structure):

@@ -2,7 +2,8 @@
 
 ``transcribe`` (transcribe, analyse, models: files given by hand), ``desk`` (watch, batch,
 status, report, approve, return) and ``review`` (the review page). The commands parse
-options and call the parts; they never open the job database themselves.
+options and call the parts; they never open the job database themselves. ``memory`` sets
+glibc's allocator for the whole process before any thread starts.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import sys
 
 from ..errors import DictationError
-from ..memory import tune_malloc
+from .memory import tune_malloc
 from . import desk, review, transcribe
 
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # every file we create is readable by its owner only
-    tune_malloc()  # before any thread: see pipeline/memory.py
+    tune_malloc()  # before any thread: see memory.py
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
