@@ -2,8 +2,7 @@
 
 ``transcribe`` (transcribe, analyse, models: files given by hand), ``desk`` (watch, batch,
 status, report, approve, return) and ``review`` (the review page). The commands parse
-options and call the parts; they never open the job database themselves. ``memory`` sets
-glibc's allocator for the whole process before any thread starts.
+options and call the parts; they never open the job database themselves.
 """
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import os
 import sys
 
 from ..errors import DictationError
-from .memory import tune_malloc
+from ..asr.allocator import cap_arenas
 from . import desk, review, transcribe
 
 
@@ -27,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # every file we create is readable by its owner only
-    tune_malloc()  # before any thread: see memory.py
+    cap_arenas()  # before any thread starts (pipeline/asr/allocator.py)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)

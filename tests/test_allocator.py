@@ -1,11 +1,11 @@
-"""The allocator settings `dictation` makes at start-up (pipeline/cli/memory.py), checked in glibc's own counters."""
+"""The allocator settings the faster engine makes once its model is loaded (pipeline/asr/allocator.py), checked in glibc's own counters."""
 import ctypes
 import ctypes.util
 import platform
 
 import pytest
 
-from pipeline.cli.memory import tune_malloc
+from pipeline.asr.allocator import keep_large_blocks
 
 
 class MallInfo2(ctypes.Structure):
@@ -15,7 +15,7 @@ class MallInfo2(ctypes.Structure):
 
 def glibc():
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        pytest.skip("the allocator settings are glibc's; elsewhere tune_malloc does nothing")
+        pytest.skip("the allocator settings are glibc's; elsewhere the allocator module does nothing")
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     if not hasattr(libc, "mallinfo2"):
         pytest.skip("glibc older than 2.33 has no mallinfo2 to check with")
@@ -28,7 +28,7 @@ def glibc():
 def test_a_large_block_comes_from_the_heap_and_stays_for_reuse():
     libc = glibc()
     size = 72 << 20  # one encoder layer's attention scores for a 30 s chunk of Whisper base
-    tune_malloc()
+    keep_large_blocks()
     mapped_before = libc.mallinfo2().hblks
     block = libc.malloc(size)
     assert block
