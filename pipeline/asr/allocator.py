@@ -1,41 +1,27 @@
-"""glibc's allocator, set for recognition (elsewhere: nothing). Measured with `dictation
-batch` on 36 dictations (bench/day.py).
+"""glibc's allocator, set by the command before any thread starts (elsewhere: nothing).
 
-- ``cap_arenas``, by the command before any thread starts: at most two heap arenas. glibc
-  gives each thread that allocates its own arena and keeps freed memory in it; with job
-  and recogniser threads the batch peaked 280 MB higher (1.71 GB against 1.42 GB capped),
-  and two arenas cost no measurable speed.
-- ``keep_large_blocks``, by the faster engine once its model is loaded: large blocks come
-  from the heap and are kept for reuse, not mapped afresh. CTranslate2 allocates with plain
-  posix_memalign when MKL is off (always on AMD), and an encoder layer's attention scores
-  are 72 MB for one 30 s chunk: above glibc's largest mmap threshold (32 MB), so every layer
-  of every chunk mapped new pages, faulted and zeroed them (a third of a one-thread encoder
-  pass was kernel time, `perf record`). With mmap off and up to 128 MB of free heap kept,
-  the batch used 450 CPU s instead of 490, with the same text. Set after the model is
-  loaded, so the 145 MB file buffer of the load is unmapped, not kept in the heap.
+At most two heap arenas. glibc gives each thread that allocates its own arena and keeps
+freed memory in it; with job and recogniser threads `dictation batch` peaked 280 MB higher
+(1.71 GB against 1.42 GB capped), and two arenas cost no measurable speed.
+
+Left alone on purpose: glibc maps blocks over 32 MB afresh, zeroed, each time (an encoder
+layer's 72 MB attention scores, a third of a one-thread encoder pass in the kernel). Taking
+them from the heap instead (mmap off, free heap kept) cut the batch's work by 8-13 %, but it
+changed the text: a clean synthetic letter decoded in a batch of six came out garbled
+("Esma's childhood" for "asthma since childhood", tests/test_batched.py), so something
+below us reads memory it expects zeroed. Fresh pages keep the text right.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 
-M_TRIM_THRESHOLD, M_MMAP_MAX, M_ARENA_MAX = -1, -4, -8  # glibc's malloc.h
+M_ARENA_MAX = -8  # glibc's malloc.h
 ARENAS = 2
-KEEP_FREE_BYTES = 128 << 20
-
-
-def _mallopt(*settings: tuple[int, int]) -> None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        for param, value in settings:
-            libc.mallopt(param, value)
-    except (OSError, AttributeError):  # not glibc: its own allocator's defaults
-        pass
 
 
 def cap_arenas() -> None:
-    _mallopt((M_ARENA_MAX, ARENAS))
-
-
-def keep_large_blocks() -> None:
-    _mallopt((M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, KEEP_FREE_BYTES))
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(M_ARENA_MAX, ARENAS)
+    except (OSError, AttributeError):  # not glibc: its own allocator's defaults
+        pass

@@ -13,7 +13,6 @@ from ..errors import ModelError
 from ..records import DecodeOptions, Segment, Transcript, Word
 from . import Progress
 from . import chunks
-from .allocator import keep_large_blocks
 from .audio import SAMPLE_RATE
 from .batched import Batcher, Request
 from .guards import flag_segments
@@ -39,7 +38,6 @@ class FasterWhisperEngine:
             str(resolved.path), device="cpu", compute_type=self.compute_type, cpu_threads=threads, num_workers=workers,
             local_files_only=True
         )
-        keep_large_blocks()  # from here on: its buffers reused, not mapped afresh (see allocator)
         self.batch_size = batch_size
         self._batcher = Batcher(self._whisper, workers, batch_size) if batch_size > 1 else None
 
