@@ -65,8 +65,18 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
                       **preamble.extract(transcript.text))
 
 
-def language(transcript: Transcript, dictated_on: dt.date) -> tuple[Dictated, Analysis]:
-    """The language stage: spoken commands, corrections, headings, then sections, terms and facts."""
+def scorer_for(engine: Engine, audio: np.ndarray | None, transcript: Transcript):
+    """The engine's check of readings against this recording's audio (``asr.scorer``), for
+    the language stage to verify its corrections with; None for a scan, for an engine that
+    has none, or without the audio."""
+    if transcript.is_scan or audio is None or not hasattr(engine, "scorer"):
+        return None
+    return engine.scorer(audio, transcript)
+
+
+def language(transcript: Transcript, dictated_on: dt.date, scorer=None) -> tuple[Dictated, Analysis]:
+    """The language stage: spoken commands, corrections, headings, then sections, terms and facts.
+    With a ``scorer`` every drug-name correction is checked against the audio first."""
     from .language.clinical import analyse
 
     if transcript.is_scan:  # print: no spoken commands, no mishearing to correct
@@ -77,7 +87,7 @@ def language(transcript: Transcript, dictated_on: dt.date) -> tuple[Dictated, An
     from .language.correction import correct
     from .language.dictation import dictate
 
-    dictated = dictate(transcript.words, correct)
+    dictated = dictate(transcript.words, (lambda tokens: correct(tokens, scorer=scorer)) if scorer else correct)
     heard = {(t.char_start, t.char_end): t.heard for t in dictated.tokens if t.heard is not None}
     return dictated, analyse(dictated.text, dictated.preamble, dictated_on, heard, dictated.notes)
 

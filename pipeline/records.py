@@ -176,6 +176,7 @@ class Token:
     end: float | None = None
     probability: float = 1.0  # lowest word probability among the sources
     heard: str | None = None  # what Whisper wrote, when a correction replaced it
+    support: float | None = None  # nats the correction fits the audio better than ``heard``, when checked
     char_start: int = 0  # offsets in the rendered text
     char_end: int = 0
 

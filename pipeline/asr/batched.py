@@ -156,8 +156,9 @@ class Batcher:
         self.record("batches", 1)
         self.record("chunks", len(batch))
         self.record("batches shared by recordings", len({id(r) for r, _ in batch}) > 1)
-        for (req, chunk), segments in zip(batch, outputs):
+        for (req, chunk), segments, one in zip(batch, outputs, encoded):
             chunk.segments = [s for s in segments if s["text"].strip()]
+            chunk.encoded = one
             if fails(segments[0], options):
                 self.timed("fallback re-decodes", self._redecode, req, chunk, segments[0])
 

@@ -36,6 +36,7 @@ class Chunk:
     offset: float  # seconds into the packed timeline
     duration: float  # seconds of speech in it
     segments: list[dict] = field(default_factory=list)  # recognised, packed-timeline seconds
+    encoded: np.ndarray | None = None  # the encoder's output, kept for the scorer (see scorer.py)
 
 
 def speech(audio: np.ndarray) -> list[dict]:
@@ -60,15 +61,19 @@ def cut(audio: np.ndarray, stretches: list[dict], feature_extractor) -> list[Chu
 
 
 def restore(chunks: list[Chunk], stretches: list[dict]):
-    """faster-whisper Segments in the recording's own time, in order."""
+    """faster-whisper Segments in the recording's own time, in order, and where each of their
+    words lies in its chunk (for the scorer)."""
     from faster_whisper.transcribe import Segment, Word, restore_speech_timestamps
 
-    packed = []
-    for chunk in chunks:
+    from .scorer import Placed
+
+    packed, placed = [], []
+    for k, chunk in enumerate(chunks):
         for s in chunk.segments:
             words = [Word(**w) for w in s.get("words", ())] or None
+            placed += [Placed(k, w.start - chunk.offset, w.end - chunk.offset, w.word) for w in words or ()]
             packed.append(Segment(id=len(packed), seek=0, start=s["start"], end=s["end"], text=s["text"],
                                   tokens=s["tokens"], avg_logprob=s["avg_logprob"],
                                   compression_ratio=s["compression_ratio"], no_speech_prob=s["no_speech_prob"],
                                   words=words, temperature=s.get("temperature", 0.0)))
-    return list(restore_speech_timestamps(packed, stretches, SAMPLE_RATE))
+    return list(restore_speech_timestamps(packed, stretches, SAMPLE_RATE)), placed

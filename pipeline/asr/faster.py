@@ -7,12 +7,14 @@ window-by-window decoding, the mode that matches openai-whisper's output at equa
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..errors import ModelError
 from ..records import DecodeOptions, Segment, Transcript, Word
 from . import Progress
-from . import chunks
+from . import chunks, scorer
 from .audio import SAMPLE_RATE
 from .batched import Batcher, Request
 from .guards import flag_segments
@@ -40,6 +42,7 @@ class FasterWhisperEngine:
         )
         self.batch_size = batch_size
         self._batcher = Batcher(self._whisper, workers, batch_size) if batch_size > 1 else None
+        self._last = threading.local()  # this thread's latest recording's chunks, for ``scorer``
 
     @property
     def stats(self):
@@ -49,6 +52,7 @@ class FasterWhisperEngine:
     def transcribe(
         self, audio: np.ndarray, options: DecodeOptions, *, source: str = "", progress: Progress | None = None
     ) -> Transcript:
+        self._last.pieces = None
         if self._batcher is not None:
             segments, language = self._batched(audio, options)
         else:
@@ -89,7 +93,20 @@ class FasterWhisperEngine:
         if language is None and pieces:
             language = self._whisper.detect_language(features=pieces[0].features)[0]
         self._batcher.recognise(Request(pieces, options, language or "en"))
-        return chunks.restore(pieces, stretches), language or "en"
+        segments, placed = chunks.restore(pieces, stretches)
+        self._last.pieces = (id(audio), placed, [scorer.Piece(c.encoded, int(round(c.duration * scorer.FRAMES_PER_S)))
+                                                 for c in pieces])
+        return segments, language or "en"
+
+    def scorer(self, audio: np.ndarray, transcript: Transcript) -> scorer.FasterScorer:
+        """How well readings fit this recording's audio (``scorer``). Right after this thread
+        transcribed ``audio`` in batched mode, it reuses the recognition's encoder output;
+        otherwise it encodes 30 s windows as stretches in them are scored."""
+        last, self._last.pieces = getattr(self._last, "pieces", None), None  # the chunks are held once, not for the day
+        words = transcript.words
+        if last is not None and last[0] == id(audio) and len(last[1]) == len(words):
+            return scorer.FasterScorer(self._whisper, transcript.language, words, last[1], last[2])
+        return scorer.windowed(self._whisper, transcript.language, audio, words)
 
 
 def decode_kwargs(options: DecodeOptions) -> dict:

@@ -14,6 +14,7 @@ from ..records import DecodeOptions, Segment, Transcript, Word
 from . import Progress
 from .audio import SAMPLE_RATE
 from .guards import flag_segments
+from .scorer import PassageScorer, windows
 
 
 def _require_whisper():
@@ -77,6 +78,54 @@ class OpenAIWhisperEngine:
             settings=settings,
             segments=flag_segments(segments, options),
         )
+
+
+    def scorer(self, audio: np.ndarray, transcript: Transcript) -> "OpenAIScorer":
+        """How well readings fit this recording's audio (``scorer``): 30 s windows, each
+        encoded when a stretch in it is first scored, and a teacher-forced decoder pass."""
+        import torch
+        import whisper
+
+        def encode(a: float, b: float) -> np.ndarray:
+            cut = whisper.pad_or_trim(audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)].astype(np.float32))
+            mel = whisper.log_mel_spectrogram(cut, self._whisper.dims.n_mels)
+            with torch.no_grad():
+                return self._whisper.embed_audio(mel[None]).numpy()
+
+        words = transcript.words
+        return OpenAIScorer(self._whisper, transcript.language or "en", words,
+                            *windows(words, len(audio) / SAMPLE_RATE, encode))
+
+
+class OpenAIScorer(PassageScorer):
+    """openai-whisper: the readings' token sequences through the decoder in one batch."""
+
+    def __init__(self, model, language: str, words, placed, pieces):
+        super().__init__(words, placed, pieces)
+        from whisper.tokenizer import get_tokenizer
+
+        self.model = model
+        self.tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages, language=language,
+                                       task="transcribe")
+
+    def _log_probs(self, memory: np.ndarray, prompt: list[str], texts: list[str]) -> list[float]:
+        import torch
+
+        t = self.tokenizer
+        start = list(t.sot_sequence) + [t.no_timestamps]
+        if prompt:
+            start = [t.sot_prev] + t.encode(" " + ", ".join(prompt))[-200:] + start
+        sequences = [start + t.encode(" " + text) + [t.eot] for text in texts]
+        width = max(map(len, sequences))
+        tokens = torch.tensor([s + [t.eot] * (width - len(s)) for s in sequences])
+        features = torch.from_numpy(np.repeat(memory, len(texts), axis=0))
+        with torch.no_grad():
+            logp = torch.log_softmax(self.model.decoder(tokens, features).float(), dim=-1)
+        out = []
+        for row, s in zip(logp, sequences):
+            positions = torch.arange(len(start) - 1, len(s) - 1)
+            out.append(float(row[positions, torch.tensor(s[len(start):])].sum()))
+        return out
 
 
 def decode_kwargs(options: DecodeOptions) -> dict:

@@ -25,7 +25,8 @@ from ..letters import kinds as letter_kinds
 from ..letters.writers import to_json
 from ..ocr.pages import is_scan, page_name
 from ..ocr.reader import Reader
-from ..process import complete_info, decode_options, draft_bytes, language, letter_info, transcribe_audio
+from ..process import (complete_info, decode_options, draft_bytes, language, letter_info, scorer_for,
+                       transcribe_audio)
 from ..records import DecodeOptions, LetterInfo, Transcript
 from . import outbox as ob
 from .intake import Intake
@@ -88,18 +89,26 @@ class Worker:
         archive = ob.archive_path(self.settings.outbox, day, job.id)  # created by its first file
         transcript_path = archive / "transcript.json"
 
+        audio = None
         if transcript_path.is_file():  # transcribed before an interruption
             transcript = Transcript.from_dict(json.loads(transcript_path.read_text(encoding="utf-8")))
+            if not transcript.is_scan and self.settings.check_corrections:
+                audio = decode(work_file)  # for checking corrections against it
         else:
             scan = is_scan(work_file)
             self.store.update(job.id, "reading the scan" if scan else "transcribing", state="transcribing",
                               attempts=job.attempts + 1)
-            transcript = (self._read_scan(job, work_file, archive) if scan else
-                          transcribe_audio(decode(work_file), job.original_name, self.engine, self.options))
+            if scan:
+                transcript = self._read_scan(job, work_file, archive)
+            else:
+                audio = decode(work_file)
+                transcript = transcribe_audio(audio, job.original_name, self.engine, self.options)
             ob.write_atomic(transcript_path, to_json(transcript))
 
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
-        dictated, analysis = language(transcript, received.date())
+        scorer = scorer_for(self.engine, audio, transcript) if self.settings.check_corrections else None
+        dictated, analysis = language(transcript, received.date(), scorer)
+        del audio, scorer
         info, template = complete_info(self._letter_info(job, transcript, received), self.settings, dictated,
                                        analysis, job.metadata.get("letter_type"))
         draft_path = Path(job.draft_path) if job.draft_path else self.store.reserve_draft_path(

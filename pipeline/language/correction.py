@@ -173,12 +173,17 @@ def _windows(tokens: list[Token], i: int, rules: CorrectionRules):
         yield n, heard, everyday
 
 
-def _acceptable(drug: lexicons.Drug, score: float, heard: str, everyday: list[bool], rules: CorrectionRules) -> bool:
+def _acceptable(drug: lexicons.Drug, score: float, heard: str, everyday: list[bool], rules: CorrectionRules,
+                floor: float | None = None) -> bool:
+    """Whether the name may replace the phrase: by text alone, or (``floor``) as a proposal
+    for the audio to decide on."""
     if all(everyday) and (len(everyday) == 1 or score < rules.plain_words_score):
         return False
     # a name is about as long as what was heard: "Kamala Sinix" is not Lasix
     if not 1 / rules.length_ratio <= len(lexicons.letters_only(drug.name)) / len(lexicons.letters_only(heard)) <= rules.length_ratio:
         return False
+    if floor is not None:
+        return score >= floor
     return score >= (rules.common_score if familiar(drug) else rules.any_score)
 
 
@@ -207,11 +212,35 @@ def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[To
     return None
 
 
-def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules()) -> list[Token]:
+def proposals(tokens: list[Token], i: int, rules: CorrectionRules):
+    """The doubtful phrases starting at tokens[i], longest first, each with the names the
+    audio is asked about; stops at a phrase that already is a name."""
+    from .verify import Proposal, rules as verify_rules
+
+    limits = verify_rules()
+    for n, heard, everyday in _windows(tokens, i, rules):
+        found = ranked(heard, rules)
+        if not found:
+            continue
+        if n == 1 and lexicons.letters_only(heard) == lexicons.letters_only(found[0][0].name):
+            return
+        names = tuple(m for m in found if _acceptable(m[0], m[2], heard, everyday, rules, limits.floor))
+        if names:
+            span = tokens[i:i + n]
+            yield Proposal(n, heard, span[0].start, span[-1].end, names[:limits.candidates])
+
+
+def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules(), scorer=None) -> list[Token]:
+    """The tokens with mis-heard drug names corrected. With a ``scorer`` (the recording's
+    audio, ``pipeline/asr/scorer.py``) every correction is put to the audio first
+    (``verify``); without one (a transcript alone) the text decides, as before."""
+    from .verify import verified
+
     out: list[Token] = []
     i = 0
     while i < len(tokens):
-        fixed = _correction(tokens, i, rules)
+        fixed = (verified(tokens, i, proposals(tokens, i, rules), scorer, familiar) if scorer is not None
+                 else _correction(tokens, i, rules))
         if fixed is None:
             out.append(tokens[i])
             i += 1

@@ -93,7 +93,7 @@ def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis 
             continue
         flagged = next((segment_of[w] for w in token.sources if w in segment_of), None)
         if token.heard is not None:
-            marks[i] = (HIGHLIGHT, f"Corrected from \u201c{token.heard}\u201d: check against {where(token)}.")
+            marks[i] = (HIGHLIGHT, f"Corrected from \u201c{token.heard}\u201d{support(token)}: check against {where(token)}.")
         elif flagged is not None:
             first = flagged.id not in commented_segments
             commented_segments.add(flagged.id)
@@ -177,7 +177,7 @@ def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list
     for token in dictated.tokens if dictated else ():
         if token.heard is not None:
             at = f"{clock(token.start)}: " if token.start is not None else ""
-            lines.append(f"{at}corrected “{token.heard}” to “{token.text}”: check against the audio")
+            lines.append(f"{at}corrected “{token.heard}” to “{token.text}”{support(token)}: check against the audio")
     lines += [f"{note}" for note in (dictated.notes if dictated else ())]
     return lines
 
@@ -270,3 +270,15 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
+
+
+def support(token) -> str:
+    """How strongly the recording backs a correction, in words (``Token.support``, nats:
+    how much better the name fits the audio than what Whisper wrote)."""
+    if token.support is None:
+        return ""
+    if token.support >= 3:
+        return "; the recording clearly fits the correction better"
+    if token.support >= 0:
+        return "; the recording fits the correction a little better"
+    return "; the recording fits what was heard slightly better, the spelling points to the correction"

@@ -1,0 +1,97 @@
+"""Corrections checked against the audio: a drug name replaces what Whisper wrote only if
+the recording supports it.
+
+Text alone proposes ("Prodynx" is spelled like Protonix, Pradaxa and Prodine); the
+recogniser decides between the proposals and what it heard (``pipeline/asr/scorer.py``:
+each reading's summed log probability for the stretch's audio, the names given as a
+prompt). The decision weighs three things, with weights fitted on the dev dictations by
+``bench/verify.py`` and kept in ``models/clinical/verify.toml``:
+- how much better the best name fits the audio than the heard text (nats);
+- how much better it fits than the next name (a near-tie between names is a guess);
+- its text score (spelling and sound likeness, popularity), and whether letters often hold it.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from ..files import models_dir, once
+from ..records import Token
+from . import lexicons
+
+CLIP = 15.0  # nats: beyond this either way, the audio has spoken
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A doubtful phrase and the names it may be."""
+
+    n: int  # tokens it spans
+    heard: str
+    start: float
+    end: float
+    names: tuple  # ((drug, likeness, score), ...), best text score first
+
+
+@dataclass(frozen=True)
+class Verdict:
+    drug: lexicons.Drug
+    support: float  # nats the name fits the audio better than what was heard
+    probability: float  # the fitted model's belief that the name is what was said
+
+
+@dataclass(frozen=True)
+class VerifyRules:
+    floor: float  # text score a name needs to be put to the audio at all
+    candidates: int  # names put to the audio per phrase
+    bias: float
+    support: float  # weight of (name − heard), nats, clipped
+    margin: float  # weight of (name − next name), nats, clipped
+    text: float  # weight of the text score
+    familiar: float  # weight of "letters often hold it"
+    accept: float  # probability needed
+
+
+@once
+def rules() -> VerifyRules:
+    data = tomllib.loads((models_dir() / "clinical" / "verify.toml").read_text(encoding="utf-8"))
+    return VerifyRules(**data["rules"], **data["weights"])
+
+
+def features(verdict_scores: Sequence[float], names: tuple, familiar) -> tuple[int, list[float]]:
+    """The best-fitting name's index and its features: support, margin, text score, familiar."""
+    heard, rest = verdict_scores[0], list(verdict_scores[1:])
+    best = max(range(len(rest)), key=lambda k: rest[k])
+    others = [s for k, s in enumerate(rest) if k != best]
+    support = max(-CLIP, min(CLIP, rest[best] - heard))
+    margin = max(-CLIP, min(CLIP, rest[best] - max(others))) if others else CLIP
+    drug, _, score = names[best]
+    return best, [support, margin, score, 1.0 if familiar(drug) else 0.0]
+
+
+def probability(x: list[float], r: VerifyRules) -> float:
+    z = r.bias + r.support * x[0] + r.margin * x[1] + r.text * x[2] + r.familiar * x[3]
+    return 1 / (1 + math.exp(-z))
+
+
+def decide(proposal: Proposal, scores: Sequence[float], familiar, r: VerifyRules | None = None) -> Verdict | None:
+    r = r or rules()
+    best, x = features(scores, proposal.names, familiar)
+    p = probability(x, r)
+    return Verdict(proposal.names[best][0], x[0], p) if p >= r.accept else None
+
+
+def verified(tokens: list[Token], i: int, proposals: Iterator[Proposal], scorer, familiar) -> tuple[Token, int] | None:
+    """The first proposal (longest phrase first) whose best name the audio supports."""
+    for proposal in proposals:
+        names = [d.name for d, _, _ in proposal.names]
+        scores = scorer.compare(proposal.start, proposal.end, [proposal.heard] + names, prompt=names)
+        verdict = decide(proposal, scores, familiar)
+        if verdict is None:
+            continue
+        span = tokens[i:i + proposal.n]
+        return Token(verdict.drug.name, "word", tuple(s for t in span for s in t.sources), span[0].start, span[-1].end,
+                     min(t.probability for t in span), heard=proposal.heard, support=round(verdict.support, 1)), proposal.n
+    return None
