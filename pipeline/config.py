@@ -80,6 +80,12 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     try:
         if "Path" in kind:
             return Path(value).expanduser() if value not in (None, "") else None
+        if kind.startswith("bool"):  # TOML gives a bool; the environment gives text
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "1", "yes", "false", "0", "no"):
+                return str(value).lower() in ("true", "1", "yes")
+            raise ValueError(value)
         if kind.startswith("float"):
             return float(value)
         if kind.startswith("int"):
