@@ -158,7 +158,7 @@ class Batcher:
         self.record("batches shared by recordings", len({id(r) for r, _ in batch}) > 1)
         for (req, chunk), segments, one in zip(batch, outputs, encoded):
             chunk.segments = [s for s in segments if s["text"].strip()]
-            chunk.encoded = one
+            chunk.encoded = np.array(one, copy=True)  # its own memory: the view of CTranslate2's output is let go as before
             if fails(segments[0], options):
                 self.timed("fallback re-decodes", self._redecode, req, chunk, segments[0])
 
