@@ -312,3 +312,35 @@ def test_written_headers_with_spaced_slashes_and_unknown_capitals():
     assert [(h.text, h.label_) for h in doc.spans["headings"]] == [
         ("ASSESSMENT / PLAN:", "assessment_and_plan"), ("DIAGNOSTIC STUDIES/LAB DATA:", "other"),
         ("HEAD--CENTRAL NERVOUS SYSTEM:", "other")]
+
+
+@pytest.mark.parametrize("spoken, author, kind", [
+    ("This is Dr. Sarah Patel getting a referral letter for patient John Smith, date of birth March 3rd, 1970.",
+     "Sarah Patel", "Referral letter"),
+    ("This is Doctor Mark Fielding dictating a progress note regarding patient John Smith, DOB 3/3/1970.",
+     "Mark Fielding", "Progress note"),
+    ("This is Dr. Anna Leedick, dating a discharged summary for patient John Smith, day to birth March 3, 1970.",
+     "Anna Lee", "Discharge summary"),
+    ("This is Dr. Ravi Shah and a dictating the consult for the patient John Smith dated birth March 3, 1970.",
+     "Ravi Shah", "Consultation"),
+])
+def test_the_preamble_is_found_by_its_shape_whatever_its_verb_was_heard_as(spoken, author, kind):
+    from pipeline.language import preamble
+
+    facts, end = preamble.split(spoken + " Dear Doctor Jones, thank you for seeing him.")
+    assert facts == {"author": author, "patient": "John Smith", "dob": "1970-03-03", "letter_type": kind}
+    assert spoken[end:] == "" or (spoken + " Dear")[end:].startswith("Dear")
+
+
+def test_a_date_of_birth_that_is_not_a_date_is_kept_as_heard_and_out_of_the_body():
+    from pipeline.language import preamble
+
+    text = "This is Dr. Ravi Shah dictating a letter for patient John Smith, date of birth at Coper 6, 1963. Dear Sir."
+    facts, end = preamble.split(text)
+    assert facts["dob"] == "at Coper 6, 1963" and text[end:] == "Dear Sir."
+
+
+def test_a_letter_that_merely_begins_this_is_has_no_preamble():
+    from pipeline.language import preamble
+
+    assert preamble.split("This is a consultation for the patient in regards to her thyroid. She is well.") == ({}, 0)
