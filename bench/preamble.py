@@ -7,11 +7,20 @@ product's defaults) and checks, for each of the 60 dev dictations, what the lang
 took from its preamble against the manifest: author, patient, date of birth and letter kind
 exact, and whether any of the preamble was left in the letter body (target 0). The figures
 are the ones the issue names; the rules live in models/preamble.toml and models/letters.toml.
+
+Then again with the practice's registers (pipeline/language/identity.py): the authors are the
+manifest's physicians (a practice knows its own); the patient register holds the manifest's
+patients among decoys a practice's list would have: every other first-name/surname pairing
+of the same names, each with a random date of birth (so alike names compete). It prints how
+many header fields end up with a check on the secretary's list, and how many of those
+were really wrong (and how many wrong fields went unchecked: the ones that matter).
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import random
 import re
 import sys
 from pathlib import Path
@@ -43,10 +52,22 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print each miss")
     args = parser.parse_args()
 
-    import datetime as dt
-
     from pipeline.letters import kinds
     from pipeline.process import language
+
+    from pipeline.language import identity
+
+    entries = [e for dataset in DATASETS for e in manifest(dataset)]
+    authors = tuple(identity.Person(a) for a in sorted({e["author"] for e in entries}))
+    real = {(e["patient"], e["dob"]) for e in entries}
+    rng = random.Random(13)
+    firsts, lasts = sorted({p.split()[0] for p, _ in real}), sorted({p.split()[-1] for p, _ in real})
+    decoys = {(f"{f} {s}", dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(30000))) for f in firsts for s in lasts}
+    patients = tuple(identity.Person(p, d) for p, d in sorted(real))
+    patients += tuple(identity.Person(p, d.isoformat()) for p, d in sorted(decoys) if p not in {q for q, _ in real})
+    registered = {"author": 0, "patient": 0, "dob": 0}
+    checked = {False: {"right": 0, "wrong": 0}, True: {"right": 0, "wrong": 0}}  # without / with registers
+    unchecked_wrong = {False: 0, True: 0}
 
     right = {"author": 0, "patient": 0, "dob": 0, "kind": 0}
     kinds_scored = left = n = 0
@@ -72,6 +93,22 @@ def main() -> None:
                 right["kind"] += got == wanted
                 if got != wanted:
                     misses.append(f"kind {got} for {wanted}")
+            for with_registers in (False, True):
+                who = identity.resolve(found.get("author"), found.get("patient"), found.get("dob"), found.get("mrn"),
+                                       authors if with_registers else (), patients if with_registers else ())
+                for field in ("author", "patient", "dob"):
+                    value = getattr(who, field) or ""
+                    ok = value.lower() == entry[field].lower()
+                    if with_registers:
+                        registered[field] += ok
+                    flagged = any(c.lower().startswith(field) or field.replace("dob", "date of birth") in c.lower().split(":")[0]
+                                  for c in who.checks)
+                    if flagged:
+                        checked[with_registers]["right" if ok else "wrong"] += 1
+                    elif not ok:
+                        unchecked_wrong[with_registers] += 1
+                        if args.show and with_registers:
+                            misses.append(f"UNCHECKED wrong {field} {value!r}")
             if left_in_body(dictated.text):
                 left += 1
                 misses.append("preamble left in the body: " + dictated.text[:80])
@@ -82,6 +119,13 @@ def main() -> None:
         print(f"  {field} exact: {right[field]}/{n} = {right[field] / n:.3f}")
     print(f"  letter kind right: {right['kind']}/{kinds_scored} = {right['kind'] / kinds_scored:.3f}")
     print(f"  preambles left in the body: {left} (target 0)")
+    print(f"With the registers ({len(authors)} authors; {len(patients)} patients, {len(patients) - len(real)} of them decoys):")
+    for field in ("author", "patient", "dob"):
+        print(f"  {field} exact: {registered[field]}/{n} = {registered[field] / n:.3f}")
+    for with_registers in (False, True):
+        c = checked[with_registers]
+        print(f"  header checks {'with' if with_registers else 'without'} registers: {c['right'] + c['wrong']} "
+              f"of {3 * n} fields, {c['wrong']} of them really wrong; wrong and not checked: {unchecked_wrong[with_registers]}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ class Settings:
     # Drug-name corrections put to the recording first (issue 13): 0.93 of them right
     # against 0.70 by text alone, but fewer names fixed (0.38 against 0.51); measured in bench/verify.py.
     check_corrections: bool = False
+    # The practice's registers (language/identity.py): the preamble's names are taken from them.
+    authors: Path | None = None  # the physicians, one name a line
+    patients: Path | None = None  # a CSV: name,dob[,mrn], dates as 1970-03-03
     # Scanned notes (ocr/): files beyond these limits go to outbox/failed with the reason.
     scan_max_pages: int = 100
     scan_max_pixels: int = 150_000_000  # one page; A4 at 600 dpi is 35 million
@@ -120,4 +123,9 @@ def load(config: Path | None = None) -> Settings:
     if values.get("vocabulary", "off") not in ("off", "hotwords"):
         raise ConfigError(f"setting 'vocabulary' has a bad value {values['vocabulary']!r}",
                           'use "off" or "hotwords"', str(path or "the environment"))
+    for name, what in (("authors", "a text file, one physician's name a line"),
+                       ("patients", "a CSV file whose first line is name,dob (and optionally ,mrn)")):
+        if values.get(name) is not None and not values[name].is_file():
+            raise ConfigError(f"the {name} register {values[name]} does not exist", f"give {what}",
+                              str(path or f"the environment variable DICTATION_{name.upper()}"))
     return Settings(**values)

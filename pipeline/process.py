@@ -110,11 +110,15 @@ def warm_up() -> None:
 
 
 def complete_info(info: LetterInfo, settings: Settings, dictated: Dictated, analysis: Analysis,
-                  stated_type: str | None = None) -> tuple[LetterInfo, Path]:
-    """The letter's kind, title and header facts once the language stage has run, and its template.
-    ``stated_type`` is the sidecar's letter_type, which wins over the preamble's."""
+                  stated_type: str | None = None,
+                  stated: frozenset[str] = frozenset()) -> tuple[LetterInfo, Analysis, Path]:
+    """The letter's kind, title and header facts once the language stage has run, the analysis
+    with the header's names (the registers' spellings), and the template.
+    ``stated_type`` is the sidecar's letter_type, which wins over the preamble's; ``stated``
+    names the header fields the sidecar gave, which are not second-guessed by the registers."""
     from dataclasses import replace
 
+    from .language import identity
     from .letters import kinds as letter_kinds
 
     kind = letter_kinds.choose([stated_type, dictated.preamble.get("letter_type")], dictated.text,
@@ -122,7 +126,16 @@ def complete_info(info: LetterInfo, settings: Settings, dictated: Dictated, anal
     info = replace(info, letter_type=kind.title, dob=info.dob or dictated.preamble.get("dob"),
                    mrn=info.mrn or dictated.preamble.get("mrn"),
                    recipient=info.recipient or analysis.facts.get("recipient"))
-    return info, settings.template or letter_kinds.template_path(kind, settings.templates)
+    who = identity.resolve(None if "author" in stated else info.author,
+                           None if "patient" in stated else info.patient,
+                           info.dob, info.mrn, identity.read_authors(settings.authors),
+                           identity.read_patients(settings.patients))
+    info = replace(info, author=info.author if "author" in stated else who.author,
+                   patient=info.patient if "patient" in stated else who.patient,
+                   dob=info.dob if "dob" in stated else who.dob, mrn=who.mrn, checks=who.checks)
+    facts = analysis.facts | {"author": info.author, "letter_type": info.letter_type,
+                              "patient": {"name": info.patient, "dob": info.dob, "mrn": info.mrn}}
+    return info, replace(analysis, facts=facts), settings.template or letter_kinds.template_path(kind, settings.templates)
 
 
 def draft_bytes(transcript: Transcript, info: LetterInfo, settings: Settings,

@@ -159,6 +159,7 @@ class LetterInfo:
     dob: str | None = None
     mrn: str | None = None
     recipient: str | None = None
+    checks: tuple[str, ...] = ()  # header facts the secretary should confirm (language/identity.py)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def _draft(text: str, doubtful=None, settings: Settings = Settings(), stated: st
     dictated, analysis = language(transcript, dt.date(2026, 11, 25))
     info = LetterInfo(job_id="j1", source="d.wav", dictated_on="2026-11-25", author=dictated.preamble.get("author"),
                       patient=dictated.preamble.get("patient"))
-    info, template = complete_info(info, settings, dictated, analysis, stated)
+    info, analysis, template = complete_info(info, settings, dictated, analysis, stated)
     return info, docx.Document(io.BytesIO(draft_bytes(transcript, info, settings, dictated, analysis, template)))
 
 

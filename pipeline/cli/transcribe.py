@@ -83,7 +83,7 @@ def cmd_transcribe(args) -> int:
                 now = dt.datetime.now()
                 info = letter_info(transcript, new_job_id(now), path.name, now)
                 dictated, analysis = language(transcript, now.date())
-                info, template = complete_info(info, settings, dictated, analysis)
+                info, analysis, template = complete_info(info, settings, dictated, analysis)
                 data: bytes | str = draft_bytes(transcript, info, settings, dictated, analysis, template)
                 if args.out:
                     ob.write_atomic(ob.ensure_dir(Path(args.out)) / f"{path.stem}.analysis.json", to_json(analysis))

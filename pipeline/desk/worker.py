@@ -109,8 +109,8 @@ class Worker:
         scorer = scorer_for(self.engine, audio, transcript) if self.settings.check_corrections else None
         dictated, analysis = language(transcript, received.date(), scorer)
         del audio, scorer
-        info, template = complete_info(self._letter_info(job, transcript, received), self.settings, dictated,
-                                       analysis, job.metadata.get("letter_type"))
+        info, analysis, template = complete_info(self._letter_info(job, transcript, received), self.settings, dictated,
+                                       analysis, job.metadata.get("letter_type"), frozenset(job.metadata))
         draft_path = Path(job.draft_path) if job.draft_path else self.store.reserve_draft_path(
             job.id, ob.draft_path_base(self.settings.outbox, info, f"{received:%H.%M}"))
         ob.write_atomic(draft_path.with_suffix(".analysis.json"), to_json(analysis))

@@ -245,7 +245,7 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
         "summary": summary_rows(info, analysis),
         "sections": sections,
         "paragraphs": [p for s in sections for p in s["paragraphs"]],
-        "flags": flag_lines(transcript, dictated),
+        "flags": [*info.checks, *flag_lines(transcript, dictated)],
     }
     context = _practice_fields(template) | context  # ours win: a field file cannot fake the patient
     # Sandboxed and strict: a practice template cannot reach Python internals, and a

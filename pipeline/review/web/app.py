@@ -186,7 +186,8 @@ class ReviewApp:
         analysis = analyse(edited.text, edited.preamble, dt.date.fromisoformat(job.received_at[:10]))
         info = LetterInfo(job_id=job.id, source=job.original_name, dictated_on=job.received_at[:10],
                           author=job.author, patient=self._patient(job) or None, mrn=job.metadata.get("mrn"))
-        info, template = complete_info(info, self.settings, edited, analysis, job.metadata.get("letter_type"))
+        info, analysis, template = complete_info(info, self.settings, edited, analysis, job.metadata.get("letter_type"),
+                                       frozenset(job.metadata))
         with tempfile.TemporaryDirectory() as folder:
             copy = Path(folder) / "edited.docx"
             copy.write_bytes(draft_bytes(transcript, info, self.settings, edited, analysis, template))
