@@ -67,9 +67,8 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
 
 def scorer_for(engine: Engine, audio: np.ndarray | None, transcript: Transcript):
     """The engine's check of readings against this recording's audio (``asr.scorer``), for
-    the language stage to verify its corrections with; None for a scan, for an engine that
-    has none, or without the audio."""
-    if transcript.is_scan or audio is None or not hasattr(engine, "scorer"):
+    the language stage to verify its corrections with; None for a scan or without the audio."""
+    if transcript.is_scan or audio is None:
         return None
     return engine.scorer(audio, transcript)
 

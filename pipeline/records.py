@@ -181,6 +181,13 @@ class Token:
     char_start: int = 0  # offsets in the rendered text
     char_end: int = 0
 
+    @classmethod
+    def replacing(cls, span: "list[Token]", text: str, heard: str, support: float | None = None) -> "Token":
+        """One word over the audio of a phrase it replaces ("met for min" → metformin): its
+        sources, times and lowest probability, with what was heard kept for the secretary."""
+        return cls(text, "word", tuple(s for t in span for s in t.sources), span[0].start, span[-1].end,
+                   min(t.probability for t in span), heard=heard, support=support)
+
 
 @dataclass(frozen=True)
 class Dictated:

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import ModelError
 from ..records import DecodeOptions, Transcript
 from .precision import COMPUTE_TYPES, DEFAULT  # noqa: F401  (COMPUTE_TYPES: the CLI's choices)
+from .scorer import Scorer
 
 ENGINES = ("faster", "openai")
 
@@ -27,6 +28,11 @@ class Engine(Protocol):
     def transcribe(
         self, audio: np.ndarray, options: DecodeOptions, *, source: str = "", progress: Progress | None = None
     ) -> Transcript: ...
+
+    def scorer(self, audio: np.ndarray, transcript: Transcript) -> "Scorer":
+        """How well readings fit stretches of this recording (``asr.scorer``), for the language
+        stage to check its corrections against the audio."""
+        ...
 
 
 def load_engine(engine: str = "faster", model: str | None = None, compute_type: str = DEFAULT, threads: int = 0,

@@ -207,8 +207,7 @@ def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[To
         if not _acceptable(drug, score, heard, everyday, rules):
             continue
         span = tokens[i:i + n]  # "met for min" → one token, metformin, over the three words' audio
-        return Token(drug.name, "word", tuple(s for t in span for s in t.sources),
-                     span[0].start, span[-1].end, min(t.probability for t in span), heard=heard), n
+        return Token.replacing(span, drug.name, heard), n
     return None
 
 

@@ -91,7 +91,6 @@ def verified(tokens: list[Token], i: int, proposals: Iterator[Proposal], scorer,
         verdict = decide(proposal, scores, familiar)
         if verdict is None:
             continue
-        span = tokens[i:i + proposal.n]
-        return Token(verdict.drug.name, "word", tuple(s for t in span for s in t.sources), span[0].start, span[-1].end,
-                     min(t.probability for t in span), heard=proposal.heard, support=round(verdict.support, 1)), proposal.n
+        return Token.replacing(tokens[i:i + proposal.n], verdict.drug.name, proposal.heard,
+                               round(verdict.support, 1)), proposal.n
     return None
