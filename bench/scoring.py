@@ -114,6 +114,39 @@ def dictation_sections(entry: dict, text: str) -> tuple[int, int, int]:
     return sections_in_order(gold, found), len(found), len(gold)
 
 
+# The fair truth (issue 13, item 6): every label the written reference opens a line or a
+# sentence with, capitals or title case ("General:", "Neck:", "Vital Signs:"), and the
+# capitals-only lines that stand alone ("RESULTS"); a salutation ("Dear Dr. XYZ:") is not one.
+LABEL = re.compile(r"(?m)(?:^|(?<=[.?!] ))([A-Z][A-Za-z0-9/&,()' -]{0,40}?[A-Za-z0-9)]):")
+CAPS_LINE = re.compile(r"(?m)^([A-Z][A-Z0-9 /&,()'-]{2,40}[A-Z0-9)])$")
+
+
+def fair_headings(reference: str) -> list[str]:
+    """The reference's headings in order, lower case: the fair truth."""
+    found = [(m.start(1), m[1]) for m in LABEL.finditer(reference)]
+    found += [(m.start(1), m[1]) for m in CAPS_LINE.finditer(reference)]
+    return [t.lower().strip() for _, t in sorted(found) if not re.match(r"(?i)dear\b|xyz$|abc$", t)]
+
+
+def _alike(a: str, b: str) -> bool:
+    from rapidfuzz import fuzz
+
+    return section_type(a) == section_type(b) or fuzz.ratio(a, b) >= 80
+
+
+def dictation_headings_fair(entry: dict, text: str) -> tuple[int, int, int]:
+    """(matched, found, true) headings of a dictated letter against the fair truth. The letter's
+    headings are read the same way as the reference's (``fair_headings``: what the secretary
+    sees as a label, "Pulse: 80." included), and matched in order by title, alike in
+    spelling or of one canonical type."""
+    gold, found = fair_headings(entry["reference_text"]), fair_headings(text)
+    table = [[0] * (len(found) + 1) for _ in range(len(gold) + 1)]
+    for i, g in enumerate(gold):
+        for j, f in enumerate(found):
+            table[i + 1][j + 1] = table[i][j] + 1 if _alike(g, f) else max(table[i][j + 1], table[i + 1][j])
+    return table[-1][-1], len(found), len(gold)
+
+
 def mtsamples_headers(text: str, doc) -> tuple[int, int, int]:
     """(matched, found, true) headers of a written report. The truth is the report's capitalised
     headers, so it judges the headings we find in capitals; a "Neck:" we also find is a heading,
