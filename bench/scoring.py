@@ -172,3 +172,51 @@ def corrections_right(tokens, reference: str) -> tuple[int, int]:
     lowered = reference.lower()
     right = sum(bool(re.search(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", lowered)) for name in made)
     return right, len(made)
+
+
+# --- flags (issue 13, item 4) -----------------------------------------------------------
+
+def flag_scores(tokens, reference: str, flagged, drugs: list[str] = ()) -> dict[str, int]:
+    """How the letter's flags fall on its wrong words. A word token is wrong when any of its
+    words is not matched, in order, to the written reference (the words' normalisation of
+    every WER here); ``flagged(token)`` says whether the draft marks it. For each drug
+    mention of the reference (``drugs``, the names in order of the manifest) not found
+    there in the letter spelled right: whether a flag lies on the letter's words in its place."""
+    from conftest import words
+
+    ref = words(reference)
+    hyp, owner = [], []
+    for k, t in enumerate(tokens):
+        if t.kind == "word":
+            for w in words(t.text):
+                hyp.append(w)
+                owner.append(k)
+    matcher = difflib.SequenceMatcher(None, ref, hyp, autojunk=False)
+    right_words = set()
+    for a, b, n in matcher.get_matching_blocks():
+        right_words.update(range(b, b + n))
+    wrong_tokens = {owner[j] for j in range(len(hyp)) if j not in right_words}
+    word_tokens = sorted(set(owner))
+    marked = {k for k in word_tokens if flagged(tokens[k])}
+    out = dict(words=len(word_tokens), flagged=len(marked), wrong=len(wrong_tokens),
+               flagged_wrong=len(marked & wrong_tokens), drugs_wrong=0, drugs_wrong_flagged=0)
+    # each reference word's place in the letter: its opcode's range of letter words
+    places = {}
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        for j in range(a1, max(a2, a1 + 1)):
+            places[j] = (op, b1, b2)
+    used = set()
+    for name in drugs:
+        parts = words(name)
+        at = next((j for j in range(len(ref)) if j not in used and ref[j:j + len(parts)] == parts), None)
+        if at is None:
+            continue
+        used.add(at)
+        op, b1, b2 = places.get(at, ("delete", 0, 0))
+        if op == "equal":
+            continue
+        out["drugs_wrong"] += 1
+        # replaced: the letter's words in its place; dropped: the words either side of the gap
+        span = range(b1, b2) if b2 > b1 else range(max(0, b1 - 1), min(len(hyp), b1 + 1))
+        out["drugs_wrong_flagged"] += bool({owner[j] for j in span} & marked)
+    return out

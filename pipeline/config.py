@@ -60,9 +60,11 @@ class Settings:
     vocabulary: str = "off"  # "hotwords": bias Whisper toward drug names (measured in bench/clinical.py)
     review_token: str | None = None  # needed to serve the review page beyond this machine
     vocabulary_words: Path | None = None  # the author's own word list, one a line, for the hotwords
-    # Drug-name corrections put to the recording first (issue 13): 0.93 of them right
-    # against 0.70 by text alone, but fewer names fixed (0.38 against 0.51); measured in bench/verify.py.
-    check_corrections: bool = False
+    # Drug-name corrections put to the recording first (issue 13): 0.91 of them right against
+    # 0.69 by text alone, fewer names fixed (0.40 against 0.51), and every name the audio did
+    # not settle flagged for a listen (82 % of wrong drug names flagged against 73 %);
+    # measured in bench/verify.py. Off: the text alone decides, as for a scan.
+    check_corrections: bool = True
     # The practice's registers (language/identity.py): the preamble's names are taken from them.
     authors: Path | None = None  # the physicians, one name a line
     patients: Path | None = None  # a CSV: name,dob[,mrn], dates as 1970-03-03

@@ -178,6 +178,9 @@ class Token:
     probability: float = 1.0  # lowest word probability among the sources
     heard: str | None = None  # what Whisper wrote, when a correction replaced it
     support: float | None = None  # nats the correction fits the audio better than ``heard``, when checked
+    # a name the audio neither confirmed nor ruled out ("Protonix"): the word stays as heard,
+    # flagged with the name for the secretary to listen for
+    doubt: str | None = None
     char_start: int = 0  # offsets in the rendered text
     char_end: int = 0
 

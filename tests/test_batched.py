@@ -106,6 +106,20 @@ def test_a_chunk_failing_the_fallback_tests_is_decoded_again(batched, letters):
     assert wer(LETTERS[0], transcripts[0].text) <= 0.2
 
 
+def test_a_chunk_caught_in_a_loop_fails_the_fallback_tests():
+    """A loop amid ordinary text (dev dict-d3-012: "1" 59 times in a medication list) keeps the
+    compression ratio under Whisper's threshold; the repeat test sends it back all the same.
+    (A loop cannot be made to happen on demand: the segment is written here.)"""
+    from pipeline.asr.batched import fails
+    from pipeline.records import DecodeOptions
+
+    options = DecodeOptions()
+    listed = "Flomax 0.4 mg daily, aspirin 81 mg daily, verapamil SR 180 mg daily, and Zetia 10 mg daily."
+    looped = "Zetia 10 mg " + " ".join(["1"] * 12) + " daily, Feosol twice a day."
+    assert not fails(dict(text=listed, compression_ratio=1.3, avg_logprob=-0.3), options)
+    assert fails(dict(text=looped, compression_ratio=1.9, avg_logprob=-0.2), options)
+
+
 def test_batched_does_less_work_than_sequential_in_the_same_process(batched, engines, letters):
     """Ratios in one process, so they hold on any CPU.
 

@@ -38,7 +38,15 @@ def test_context_keeps_the_word():
 
 def test_numbers_units_and_blood_pressure():
     text = said("Blood pressure 148 over 92 comma metformin five hundred milligrams twice daily period")
-    assert text == "Blood pressure 148/92, metformin 500 mg twice daily."
+    assert text == "Blood pressure: 148/92, metformin 500 mg twice daily."
+
+
+def test_a_measurement_followed_by_its_value_is_written_as_a_label():
+    """As reports write vital signs; the full stop Whisper hears in the pause goes. A measurement
+    word in prose, or not opening a sentence, stays as said."""
+    text = said("Vital signs colon temperature 97.7 period weight period 201 pounds period pulse was 88 period "
+                "his weight 80 kilograms is stable period")
+    assert text == "VITAL SIGNS: Temperature: 97.7. Weight: 201 pounds. Pulse was 88. His weight 80 kg is stable."
 
 
 def test_scratch_that_removes_the_last_phrase():

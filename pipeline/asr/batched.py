@@ -28,6 +28,7 @@ import numpy as np
 
 from ..records import DecodeOptions
 from .chunks import Chunk
+from .guards import longest_repeat
 
 PREPEND = "\"'“¿([{-"
 APPEND = "\"'.。,，!！?？:：”)]}、"
@@ -177,7 +178,7 @@ class Batcher:
         if not again:
             return
         mean = sum(s.avg_logprob for s in again) / len(again)
-        if not all(fails(dict(compression_ratio=s.compression_ratio, avg_logprob=s.avg_logprob), options)
+        if not all(fails(dict(text=s.text, compression_ratio=s.compression_ratio, avg_logprob=s.avg_logprob), options)
                    for s in again) or mean > first["avg_logprob"]:
             chunk.segments = [dict(text=s.text, tokens=s.tokens, start=chunk.offset + s.start, end=chunk.offset + s.end,
                                    avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
@@ -188,6 +189,10 @@ class Batcher:
 
 
 def fails(segment: dict, options: DecodeOptions) -> bool:
-    """Whisper's own fallback tests, as its sequential mode applies them to a window."""
+    """Whisper's own fallback tests, as its sequential mode applies them to a window, and a
+    loop: a chunk that says "1 1 1 1 …" 59 times amid other text stays under the compression
+    ratio's threshold (dev dict-d3-012 lost eight drug names to one), so the guard's own
+    repeat test sends it back for another decoding too."""
     return bool((options.compression_ratio_threshold and segment["compression_ratio"] > options.compression_ratio_threshold)
-                or (options.log_prob_threshold is not None and segment["avg_logprob"] < options.log_prob_threshold))
+                or (options.log_prob_threshold is not None and segment["avg_logprob"] < options.log_prob_threshold)
+                or longest_repeat(segment["text"])[1] >= options.flag_repeats)

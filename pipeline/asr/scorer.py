@@ -43,6 +43,11 @@ class Scorer(Protocol):
         with each reading in place of the words heard there; higher fits better."""
         ...
 
+    def lengths(self, readings: Sequence[str]) -> list[int]:
+        """Tokens each reading takes: a summed log probability charges every token, so a
+        longer name starts behind (``verify`` gives each token a fitted allowance)."""
+        ...
+
 
 @dataclass
 class Placed:
@@ -90,8 +95,11 @@ class PassageScorer:
         self.readings += len(texts)
         return self._log_probs(memory, list(prompt), texts)
 
+    def lengths(self, readings: Sequence[str]) -> list[int]:
+        return [len(self.tokenizer.encode(" " + r.strip())) for r in readings]
+
     def _log_probs(self, memory: np.ndarray, prompt: list[str], texts: list[str]) -> list[float]:
-        raise NotImplementedError  # each engine's own
+        raise NotImplementedError  # each engine's own (and its ``tokenizer``)
 
 
 class FasterScorer(PassageScorer):

@@ -243,6 +243,9 @@ def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules(), sco
         if fixed is None:
             out.append(tokens[i])
             i += 1
+        elif scorer is not None:
+            out.extend(fixed[0])
+            i += fixed[1]
         else:
             out.append(fixed[0])
             i += fixed[1]

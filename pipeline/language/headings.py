@@ -7,7 +7,8 @@ and followed by a cue that it was a heading, not prose:
 - a paragraph break,
 - a comma ("Heart, regular rate and rhythm"): a dictated sentence that opens with a
   heading word and a pause is a heading.
-The heading goes on a new paragraph, in capitals, with a colon.
+The heading goes on a new paragraph, in capitals, with a colon. A measurement followed by
+its value ("Pulse 88") gets its colon in the sentence ("Pulse: 88").
 """
 from __future__ import annotations
 
@@ -131,10 +132,36 @@ def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None, int]:
     return _near_heading(tokens, i, colon_only)
 
 
+def _measurement_at(tokens: list[Token], i: int) -> tuple[int, int]:
+    """(words of a measurement label opening a sentence at tokens[i] and followed by its value,
+    marks between them to drop): "Weight. 201 pounds" → (1, 1); (0, 0) if none."""
+    if not _at_sentence_start(tokens, i):
+        return 0, 0
+    for n in range(3, 0, -1):
+        span = tokens[i:i + n]
+        if len(span) < n or any(t.kind != "word" for t in span):
+            continue
+        if " ".join(t.text.lower() for t in span) not in lexicons.measurements():
+            continue
+        k = i + n
+        if k < len(tokens) and tokens[k].kind == "mark" and tokens[k].text in ".,":
+            k += 1
+        value = tokens[k] if k < len(tokens) else None
+        if value is not None and value.kind == "word" and value.text[:1].isdigit():
+            return n, k - i - n
+        return 0, 0
+    return 0, 0
+
+
 def layout(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     i = 0
     while i < len(tokens):
+        label, dropped = _measurement_at(tokens, i) if tokens[i].kind == "word" else (0, 0)
+        if label:  # in the sentence, as heard, with its colon
+            out += tokens[i:i + label] + [Token(":", "mark")]
+            i += label + dropped
+            continue
         n, corrected, width = _heading_at(tokens, i) if tokens[i].kind == "word" else (0, None, 0)
         if not n:
             out.append(tokens[i])

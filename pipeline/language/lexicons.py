@@ -112,6 +112,12 @@ def not_headings() -> frozenset[str]:
 
 
 @once
+def measurements() -> frozenset[str]:
+    """Measurements written as a label when their value follows at once ("Pulse: 88")."""
+    return _section_words("measurements")
+
+
+@once
 def prose_after_heading() -> frozenset[str]:
     """Words that, right after a heading's words with no colon, make it a sentence, not a heading."""
     return _section_words("prose_after_heading")

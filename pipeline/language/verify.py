@@ -6,7 +6,9 @@ recogniser decides between the proposals and what it heard (``pipeline/asr/score
 each reading's summed log probability for the stretch's audio, the names given as a
 prompt). The decision weighs three things, with weights fitted on the dev dictations by
 ``bench/verify.py`` and kept in ``models/clinical/verify.toml``:
-- how much better the best name fits the audio than the heard text (nats);
+- how much better the best name fits the audio than the heard text (nats), each token of a
+  reading given a fitted allowance (``token_bonus``): a summed log probability charges every
+  token, so without it a shorter name wins on length alone (Pradax over the spoken Protonix);
 - how much better it fits than the next name (a near-tie between names is a guess);
 - its text score (spelling and sound likeness, popularity), and whether letters often hold it.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
 from ..files import models_dir, once
@@ -36,22 +38,17 @@ class Proposal:
 
 
 @dataclass(frozen=True)
-class Verdict:
-    drug: lexicons.Drug
-    support: float  # nats the name fits the audio better than what was heard
-    probability: float  # the fitted model's belief that the name is what was said
-
-
-@dataclass(frozen=True)
 class VerifyRules:
     floor: float  # text score a name needs to be put to the audio at all
     candidates: int  # names put to the audio per phrase
+    token_bonus: float  # nats allowed per token of a reading, fitted with the weights
     bias: float
     support: float  # weight of (name − heard), nats, clipped
     margin: float  # weight of (name − next name), nats, clipped
     text: float  # weight of the text score
     familiar: float  # weight of "letters often hold it"
     accept: float  # probability needed
+    doubt: float  # probability above which a name not accepted is still worth a flag
 
 
 @once
@@ -60,8 +57,14 @@ def rules() -> VerifyRules:
     return VerifyRules(**data["rules"], **data["weights"])
 
 
+def adjusted(scores: Sequence[float], lengths: Sequence[int], bonus: float) -> list[float]:
+    """The readings' scores with each token's allowance: comparable across lengths."""
+    return [s + bonus * n for s, n in zip(scores, lengths)]
+
+
 def features(verdict_scores: Sequence[float], names: tuple, familiar) -> tuple[int, list[float]]:
-    """The best-fitting name's index and its features: support, margin, text score, familiar."""
+    """The best-fitting name's index and its features: support, margin, text score, familiar.
+    ``verdict_scores``: the heard text's then each name's (``adjusted``)."""
     heard, rest = verdict_scores[0], list(verdict_scores[1:])
     best = max(range(len(rest)), key=lambda k: rest[k])
     others = [s for k, s in enumerate(rest) if k != best]
@@ -76,21 +79,25 @@ def probability(x: list[float], r: VerifyRules) -> float:
     return 1 / (1 + math.exp(-z))
 
 
-def decide(proposal: Proposal, scores: Sequence[float], familiar, r: VerifyRules | None = None) -> Verdict | None:
-    r = r or rules()
-    best, x = features(scores, proposal.names, familiar)
-    p = probability(x, r)
-    return Verdict(proposal.names[best][0], x[0], p) if p >= r.accept else None
-
-
-def verified(tokens: list[Token], i: int, proposals: Iterator[Proposal], scorer, familiar) -> tuple[Token, int] | None:
-    """The first proposal (longest phrase first) whose best name the audio supports."""
+def verified(tokens: list[Token], i: int, proposals: Iterator[Proposal], scorer, familiar) -> tuple[list[Token], int] | None:
+    """The first proposal (longest phrase first) whose best name the audio supports, as the
+    token replacing its phrase. When none is, but one came near (``doubt``), the phrase's
+    words stay as heard, marked with that name: a flag worth a listen."""
+    r = rules()
+    near = None
     for proposal in proposals:
         names = [d.name for d, _, _ in proposal.names]
-        scores = scorer.compare(proposal.start, proposal.end, [proposal.heard] + names, prompt=names)
-        verdict = decide(proposal, scores, familiar)
-        if verdict is None:
-            continue
-        return Token.replacing(tokens[i:i + proposal.n], verdict.drug.name, proposal.heard,
-                               round(verdict.support, 1)), proposal.n
-    return None
+        readings = [proposal.heard] + names
+        scores = adjusted(scorer.compare(proposal.start, proposal.end, readings, prompt=names),
+                          scorer.lengths(readings), r.token_bonus)
+        best, x = features(scores, proposal.names, familiar)
+        p = probability(x, r)
+        if p >= r.accept:
+            return [Token.replacing(tokens[i:i + proposal.n], proposal.names[best][0].name, proposal.heard,
+                                    round(x[0], 1))], proposal.n
+        if p >= r.doubt and (near is None or p > near[0]):
+            near = (p, proposal.n, proposal.names[best][0].name)
+    if near is None:
+        return None
+    _, n, name = near
+    return [replace(t, doubt=name) for t in tokens[i:i + n]], n

@@ -94,6 +94,9 @@ def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis 
         flagged = next((segment_of[w] for w in token.sources if w in segment_of), None)
         if token.heard is not None:
             marks[i] = (HIGHLIGHT, f"Corrected from \u201c{token.heard}\u201d{support(token)}: check against {where(token)}.")
+        elif token.doubt is not None:
+            marks[i] = (HIGHLIGHT, f"Possibly \u201c{token.doubt}\u201d: the audio did not settle it; check against "
+                                   f"{where(token)}.")
         elif flagged is not None:
             first = flagged.id not in commented_segments
             commented_segments.add(flagged.id)
@@ -174,10 +177,15 @@ def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list
         for s in transcript.segments
         for flag in s.flags
     ]
+    doubted = None  # a phrase's words share one doubt: one line
     for token in dictated.tokens if dictated else ():
         if token.heard is not None:
             at = f"{clock(token.start)}: " if token.start is not None else ""
             lines.append(f"{at}corrected “{token.heard}” to “{token.text}”{support(token)}: check against the audio")
+        elif token.doubt is not None and token.doubt != doubted:
+            at = f"{clock(token.start)}: " if token.start is not None else ""
+            lines.append(f"{at}heard “{token.text}”, possibly {token.doubt}: listen")
+        doubted = token.doubt
     lines += [f"{note}" for note in (dictated.notes if dictated else ())]
     return lines
 
