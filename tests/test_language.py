@@ -352,3 +352,20 @@ def test_a_letter_that_merely_begins_this_is_has_no_preamble():
     from pipeline.language import preamble
 
     assert preamble.split("This is a consultation for the patient in regards to her thyroid. She is well.") == ({}, 0)
+
+
+def test_headings_whose_colon_went_unspoken():
+    """A body part followed by a finding, a heading's abbreviation Whisper wrote in capitals,
+    and Whisper's possessive for a plural heading; prose that opens with the same words stays."""
+    text = said("General comma alert period Neck supple without adenopathy period Abdomen soft comma nontender "
+                "period PMH stroke and memory difficulty period Neck pain began on Monday period "
+                "EKG showed sinus rhythm period Allergy's colon none period")
+    assert text == ("GENERAL: Alert.\n\nNECK: Supple without adenopathy.\n\nABDOMEN: Soft, nontender.\n\n"
+                    "PMH: Stroke and memory difficulty. Neck pain began on Monday. EKG showed sinus rhythm.\n\n"
+                    "ALLERGIES: None.")
+
+
+def test_a_letter_opening_with_a_new_paragraph_and_a_heading():
+    """Whisper's own commas round the heading; the layout once failed on a letter with nothing before it."""
+    assert said("New paragraph, vital signs, stable period, Heen colon, benign period").strip() == \
+        "VITAL SIGNS: Stable.\n\nHEENT: Benign."

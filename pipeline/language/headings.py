@@ -100,6 +100,31 @@ def _near_heading(tokens: list[Token], i: int, colon_only: bool = False) -> tupl
     return 0, None, 0
 
 
+def _plural(word: str) -> str:
+    """Whisper's possessive of a heading word is its plural said aloud: "Allergy's" → "Allergies"."""
+    return re.sub(r"y['’]s$", "ies", re.sub(r"(?<=[^y])['’]s$", "s", word))
+
+
+def _finding_heading(tokens: list[Token], i: int, n: int) -> bool:
+    """A body part opening a sentence with its colon unspoken, followed by what was found there:
+    "Neck supple without adenopathy", "Abdomen soft" (not "Neck pain began …")."""
+    if n != 1 or i + 1 >= len(tokens) or tokens[i + 1].kind != "word":
+        return False
+    headings, _ = lexicons.sections()
+    return (headings.get(tokens[i].text.lower()) == "body_system"
+            and tokens[i + 1].text.lower() in lexicons.findings_after_heading())
+
+
+def _capital_heading(tokens: list[Token], i: int, n: int) -> bool:
+    """A heading's abbreviation that Whisper wrote in capitals opening a sentence ("PMH stroke
+    and memory difficulty", "CN unremarkable"): the capitals say it is a label, unless the next
+    word carries a sentence on ("EKG showed …")."""
+    word = tokens[i].text.strip(".,")
+    if n != 1 or len(word) < 2 or not word.isupper() or i + 1 >= len(tokens) or tokens[i + 1].kind != "word":
+        return False
+    return tokens[i + 1].text.lower() not in lexicons.prose_after_heading()
+
+
 def _bare_heading(tokens: list[Token], i: int, n: int) -> bool:
     """A long heading with its spoken colon lost ("Current medications metformin 500 mg …"):
     two or more words opening a sentence, and the next word not one that carries prose on
@@ -126,7 +151,8 @@ def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None, int]:
             continue
         # "," too: "Heart, regular rate" — spoken headings rarely get a colon
         cue, width = _cue(tokens, i + n)
-        if cue is None and not colon_only and _bare_heading(tokens, i, n):
+        if cue is None and not colon_only and (
+                _bare_heading(tokens, i, n) or _finding_heading(tokens, i, n) or _capital_heading(tokens, i, n)):
             return n, None, 0
         return (n, None, width) if cue and not (colon_only and cue != ":") else (0, None, 0)
     return _near_heading(tokens, i, colon_only)
@@ -170,7 +196,7 @@ def layout(tokens: list[Token]) -> list[Token]:
         if out:
             while out and out[-1].kind == "break":
                 out.pop()
-            if out[-1].kind == "word":
+            if out and out[-1].kind == "word":  # a letter may open with "new paragraph"
                 out.append(Token(".", "mark"))
             out.append(Token("\n\n", "break"))
         span = tokens[i:i + n]
@@ -181,7 +207,7 @@ def layout(tokens: list[Token]) -> list[Token]:
             out.append(Token(corrected.upper(), "word", tuple(s for t in span for s in t.sources), span[0].start,
                              span[-1].end, min(t.probability for t in span), heard=heard))
         else:
-            out += [replace(t, text=t.text.upper()) for t in span]
+            out += [replace(t, text=_plural(t.text).upper()) for t in span]
         cue = tokens[i + n] if width else None
         if cue is not None and cue.kind != "break":  # the colon keeps the audio of what was said
             out.append(replace(cue, text=":", kind="mark", heard=None if cue.kind == "mark" else cue.text))

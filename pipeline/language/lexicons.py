@@ -118,6 +118,12 @@ def measurements() -> frozenset[str]:
 
 
 @once
+def findings_after_heading() -> frozenset[str]:
+    """Words of a finding that, right after a body part opening a sentence, make it a heading."""
+    return _section_words("findings_after_heading")
+
+
+@once
 def prose_after_heading() -> frozenset[str]:
     """Words that, right after a heading's words with no colon, make it a sentence, not a heading."""
     return _section_words("prose_after_heading")
