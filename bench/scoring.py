@@ -176,6 +176,18 @@ def corrections_right(tokens, reference: str) -> tuple[int, int]:
 
 # --- flags (issue 13, item 4) -----------------------------------------------------------
 
+def letter_words(tokens) -> tuple[list[str], list[int]]:
+    """The letter's words as every WER here normalises them, and the token each came from."""
+    from conftest import words
+
+    hyp, owner = [], []
+    for k, t in enumerate(tokens):
+        for w in words(t.text) if t.kind == "word" else ():
+            hyp.append(w)
+            owner.append(k)
+    return hyp, owner
+
+
 def flag_scores(tokens, reference: str, flagged, drugs: list[str] = ()) -> dict[str, int]:
     """How the letter's flags fall on its wrong words. A word token is wrong when any of its
     words is not matched, in order, to the written reference (the words' normalisation of
@@ -185,12 +197,7 @@ def flag_scores(tokens, reference: str, flagged, drugs: list[str] = ()) -> dict[
     from conftest import words
 
     ref = words(reference)
-    hyp, owner = [], []
-    for k, t in enumerate(tokens):
-        if t.kind == "word":
-            for w in words(t.text):
-                hyp.append(w)
-                owner.append(k)
+    hyp, owner = letter_words(tokens)
     matcher = difflib.SequenceMatcher(None, ref, hyp, autojunk=False)
     right_words = set()
     for a, b, n in matcher.get_matching_blocks():

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
 
-from scoring import corrections_right, flag_scores, mentions_found, wer  # noqa: E402
+from scoring import corrections_right, flag_scores, letter_words, mentions_found, wer  # noqa: E402
 from transcripts import SHARED, manifest  # noqa: E402
 
 from pipeline.records import Transcript  # noqa: E402
@@ -128,11 +128,7 @@ def proposals(rows) -> list[tuple]:
     out = []
     for row in rows:
         tokens, _, _ = prepare(row["transcript"].words)
-        hyp, owner = [], []
-        for k, t in enumerate(tokens):
-            for w in words(t.text) if t.kind == "word" else ():
-                hyp.append(w)
-                owner.append(k)
+        hyp, owner = letter_words(tokens)
         matcher = difflib.SequenceMatcher(None, words(row["entry"]["reference_text"]), hyp, autojunk=False)
         right = {owner[b + j] for _, b, n in matcher.get_matching_blocks() for j in range(n)}
         for i in range(len(tokens)):
@@ -229,11 +225,7 @@ def ceiling(rows) -> Counter:
         if row["dataset"] != "dictations-drugs":
             continue
         tokens, _, _ = prepare(row["transcript"].words)
-        hyp, owner = [], []
-        for k, t in enumerate(tokens):
-            for w in words(t.text) if t.kind == "word" else ():
-                hyp.append(w)
-                owner.append(k)
+        hyp, owner = letter_words(tokens)
         ref = words(row["entry"]["reference_text"])
         ops = difflib.SequenceMatcher(None, ref, hyp, autojunk=False).get_opcodes()
         # every doubtful phrase once: its tokens, the text's ranked names, the names put to the audio
@@ -339,12 +331,14 @@ def main() -> None:
         plain = letters(rows, lambda row: Replay(row["scores"], row["lengths"]), doubts=False)
     finally:
         verify.rules = original
+    shipped = letters(rows, lambda row: Replay(row["scores"], row["lengths"]))  # models/clinical/verify.toml as it is
     print(f"\n{len(rows)} dictations ({args.model}) {'':10s} written   drugs  corrections   flags/100  "
           f"flagged   wrong    wrong drug names")
     print(f"{'':34s} {'WER':>8s} {'right':>7s} {'right':>7s} {'made':>6s} {'words':>9s} {'wrong':>8s} {'flagged':>8s} {'flagged':>8s}")
     report("text-only correction", text_only)
     report("checked, no doubt flags", plain)
     report("checked against the audio", checked)
+    report("checked, the shipped weights", shipped)
     recognition = sum(r["recognition_s"] for r in rows)
     collected = sum(r["readings"] for r in rows)
     used = sum(r.readings for r in replays.values())
