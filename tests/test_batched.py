@@ -136,13 +136,16 @@ def test_batched_does_less_work_than_sequential_in_the_same_process(batched, eng
     sequential = engines("faster", "base", "int8")  # batch 1, beam 5: the settings before batching
     transcribe_audio(letters[0], "warm.wav", sequential, DecodeOptions())
     transcribe_together(batched, letters[:1], decode_options(Settings()))
-    began, cpu = time.perf_counter(), time.process_time()
-    for audio in letters:
-        transcribe_audio(audio, "letter.wav", sequential, DecodeOptions())
-    one_by_one = (time.perf_counter() - began, time.process_time() - cpu)
-    began, cpu = time.perf_counter(), time.process_time()
-    transcribe_together(batched, letters, decode_options(Settings()))
-    together = (time.perf_counter() - began, time.process_time() - cpu)
+    runs = {"one by one": [], "together": []}
+    for _ in range(2):  # interleaved, the better of two each: a shared machine's noise (one CI run: 1.18)
+        began, cpu = time.perf_counter(), time.process_time()
+        for audio in letters:
+            transcribe_audio(audio, "letter.wav", sequential, DecodeOptions())
+        runs["one by one"].append((time.perf_counter() - began, time.process_time() - cpu))
+        began, cpu = time.perf_counter(), time.process_time()
+        transcribe_together(batched, letters, decode_options(Settings()))
+        runs["together"].append((time.perf_counter() - began, time.process_time() - cpu))
+    one_by_one, together = ((min(w for w, _ in r), min(c for _, c in r)) for r in runs.values())
     assert one_by_one[1] / together[1] >= 1.25, ("CPU seconds", one_by_one[1], together[1])
     assert one_by_one[0] / together[0] >= 0.8, ("wall seconds", one_by_one[0], together[0])
 
