@@ -188,6 +188,21 @@ def letter_words(tokens) -> tuple[list[str], list[int]]:
     return hyp, owner
 
 
+def mention_places(ref: list[str], names) -> list[tuple[str, int]]:
+    """Where each drug mention stands among the reference's words, (name, index): the first
+    place of that name not taken by an earlier mention; a name the words do not hold is left out."""
+    from conftest import words
+
+    placed = []
+    for name in names:
+        parts = words(name)
+        at = next((j for j in range(len(ref)) if all(j != k for _, k in placed) and ref[j:j + len(parts)] == parts),
+                  None)
+        if at is not None:
+            placed.append((name, at))
+    return placed
+
+
 def flag_scores(tokens, reference: str, flagged, drugs: list[str] = ()) -> dict[str, int]:
     """How the letter's flags fall on its wrong words. A word token is wrong when any of its
     words is not matched, in order, to the written reference (the words' normalisation of
@@ -212,13 +227,7 @@ def flag_scores(tokens, reference: str, flagged, drugs: list[str] = ()) -> dict[
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         for j in range(a1, max(a2, a1 + 1)):
             places[j] = (op, b1, b2)
-    used = set()
-    for name in drugs:
-        parts = words(name)
-        at = next((j for j in range(len(ref)) if j not in used and ref[j:j + len(parts)] == parts), None)
-        if at is None:
-            continue
-        used.add(at)
+    for _, at in mention_places(ref, drugs):
         op, b1, b2 = places.get(at, ("delete", 0, 0))
         if op == "equal":
             continue

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
 
-from scoring import corrections_right, flag_scores, letter_words, mentions_found, wer  # noqa: E402
+from scoring import corrections_right, flag_scores, letter_words, mention_places, mentions_found, wer  # noqa: E402
 from transcripts import SHARED, manifest  # noqa: E402
 
 from pipeline.records import Transcript  # noqa: E402
@@ -235,13 +235,7 @@ def ceiling(rows) -> Counter:
             for n, heard, _ in correction._windows(tokens, i, rules):
                 phrases.append((set(range(i, i + n)), [d.name.lower() for d, _, _ in correction.ranked(heard, rules)],
                                 put.get(n, [])))
-        used = set()
-        for name in MENTIONS[row["entry"]["id"]]:
-            parts = words(name)
-            at = next((j for j in range(len(ref)) if j not in used and ref[j:j + len(parts)] == parts), None)
-            if at is None:
-                continue
-            used.add(at)
+        for name, at in mention_places(ref, MENTIONS[row["entry"]["id"]]):
             op, _, _, b1, b2 = next(o for o in ops if o[1] <= at < max(o[2], o[1] + 1))
             if op == "equal":
                 out["right already"] += 1

@@ -195,8 +195,9 @@ def familiar(drug: lexicons.Drug) -> bool:
     return drug.common or zipf_frequency(drug.name, "en") >= FAMILIAR_ZIPF
 
 
-def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[Token, int] | None:
-    """The corrected name for the longest doubtful phrase starting at tokens[i], and the phrase's length."""
+def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[list[Token], int] | None:
+    """The corrected name for the longest doubtful phrase starting at tokens[i] (as the tokens
+    replacing it, the shape ``verify.verified`` returns), and the phrase's length."""
     for n, heard, everyday in _windows(tokens, i, rules):
         match = best_match(heard, rules)
         if not match:
@@ -207,7 +208,7 @@ def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[To
         if not _acceptable(drug, score, heard, everyday, rules):
             continue
         span = tokens[i:i + n]  # "met for min" → one token, metformin, over the three words' audio
-        return Token.replacing(span, drug.name, heard), n
+        return [Token.replacing(span, drug.name, heard)], n
     return None
 
 
@@ -243,10 +244,7 @@ def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules(), sco
         if fixed is None:
             out.append(tokens[i])
             i += 1
-        elif scorer is not None:
-            out.extend(fixed[0])
-            i += fixed[1]
         else:
-            out.append(fixed[0])
+            out.extend(fixed[0])
             i += fixed[1]
     return out

@@ -179,11 +179,10 @@ def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list
     ]
     doubted = None  # a phrase's words share one doubt: one line
     for token in dictated.tokens if dictated else ():
+        at = f"{clock(token.start)}: " if token.start is not None else ""
         if token.heard is not None:
-            at = f"{clock(token.start)}: " if token.start is not None else ""
             lines.append(f"{at}corrected “{token.heard}” to “{token.text}”{support(token)}: check against the audio")
         elif token.doubt is not None and token.doubt != doubted:
-            at = f"{clock(token.start)}: " if token.start is not None else ""
             lines.append(f"{at}heard “{token.text}”, possibly {token.doubt}: listen")
         doubted = token.doubt
     lines += [f"{note}" for note in (dictated.notes if dictated else ())]
