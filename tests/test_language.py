@@ -83,7 +83,7 @@ def test_preamble_facts_and_body():
         "period Dear Doctor Jones comma thank you for seeing him period"))
     assert dictated.preamble == {"author": "Sarah Patel", "patient": "John Smith", "dob": "1970-03-03",
                                  "letter_type": "Letter"}
-    assert dictated.text.startswith("Dear Doctor Jones, thank you")
+    assert dictated.text.startswith("Dear Dr. Jones, thank you")  # a title before a name, as letters write it
 
 
 NOTE = """Dear Dr. Jones,
@@ -396,3 +396,15 @@ def test_a_letter_opening_with_a_new_paragraph_and_a_heading():
     """Whisper's own commas round the heading; the layout once failed on a letter with nothing before it."""
     assert said("New paragraph, vital signs, stable period, Heen colon, benign period").strip() == \
         "VITAL SIGNS: Stable.\n\nHEENT: Benign."
+
+
+def test_headings_whisper_spelled_misheard_or_ran_on():
+    """Spelled letters (F-H-X), a misspelt body part before its finding (Luns clear), a heading
+    word Whisper wrote as another ("Plant,"), a long heading after a comma Whisper heard for a
+    spoken period, and a heading right after another; prose with the same words stays."""
+    text = said("F-H-X, father died of an MI period Luns clear to auscultation period Plant, he will return soon "
+                "period denies smoking or drinking, physical examination, general, unremarkable period "
+                "we discussed her diet, family history, and exercise period the plant was green period")
+    assert text == ("FHX: Father died of an MI.\n\nLUNGS: Clear to auscultation.\n\nPLAN: He will return soon. "
+                    "Denies smoking or drinking.\n\nPHYSICAL EXAMINATION:\n\nGENERAL: Unremarkable. "
+                    "We discussed her diet, family history, and exercise. The plant was green.")

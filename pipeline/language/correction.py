@@ -97,6 +97,10 @@ def _drugs() -> tuple[Vocabulary, list[lexicons.Drug], list[float], Vocabulary, 
         # enzymes and drug classes (MeSH: "Beta-Lactamase", "Meks"), which no garbled word should become.
         if not (drug.drugbank_id or drug.common):
             continue
+        # A name whose generic is chemical nomenclature ("Paps": 3'-phospho-5'-adenylyl sulfate)
+        # is a research compound DrugBank lists, not a medicine a letter names.
+        if not drug.common and re.search(r"[0-9']", drug.generic):
+            continue
         zipf = zipf_frequency(name, "en")
         if zipf >= EVERYDAY_ZIPF or CODE.search(name):
             continue

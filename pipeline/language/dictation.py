@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Sequence
 from text_to_num import alpha2digit, text2num
 
 from ..records import Dictated, Token, Word
-from . import headings, lexicons, preamble
+from . import headings, lexicons, preamble, style
 
 LEAD = "\"'“‘(["
 TRAIL = ".,;:?!\"'”’)]"
@@ -29,6 +29,7 @@ NUMBER_WORDS = set(
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
     "million point half".split()
 )
+SMALL = {"zero", "one", "two", "three"}  # the numbers text_to_num leaves as words
 NUMERIC = re.compile(r"^\d+(?:[.,]\d+)*$")
 
 
@@ -95,8 +96,11 @@ def _match_command(tokens: list[Token], i: int):
             continue
         # Whisper's own mark on either side means a pause: then it is a command.
         if before is not None and before.kind == "word" and core(before) in command.keep_after:
-            if after is None or after.kind == "word":
+            if command.strict or after is None or after.kind == "word":
                 continue
+        if (command.only_before and after is not None and after.kind == "word" and core(after) not in command.only_before
+                and not (before is not None and core(before) in command.always_after)):
+            continue
         if after is not None and after.kind == "word" and core(after) in command.keep_before:
             continue
         return command, i + n
@@ -191,23 +195,32 @@ def format_numbers(tokens: list[Token]) -> list[Token]:
     i = 0
     while i < len(out):
         token = out[i]
+        if token.kind == "word" and core(token) in SMALL and _unit_at(out, i + 1, unit_names):
+            token = replace(token, text=str(text2num(core(token), "en")))  # "two mg": text_to_num keeps 0-3 as words
         if token.kind == "word" and NUMERIC.match(token.text):
             # "148 over 92", "3 by 4"
             if (i + 2 < len(out) and out[i + 1].kind == "word" and core(out[i + 1]) in between
                     and NUMERIC.match(out[i + 2].text)):
                 token = _merge(out[i:i + 3], token.text + between[core(out[i + 1])] + out[i + 2].text)
                 i += 2
-            for phrase, unit in unit_names:
-                span = out[i + 1:i + 1 + len(phrase)]
-                if len(span) == len(phrase) and all(t.kind == "word" for t in span) \
-                        and tuple(core(t) for t in span) == phrase:
-                    sep = "" if unit in ("%", "°F", "°C") else " "
-                    token = _merge([token, *span], token.text + sep + unit)
-                    i += len(phrase)
-                    break
+            found = _unit_at(out, i + 1, unit_names)
+            if found:
+                phrase, unit = found
+                sep = "" if unit in ("%", "°F", "°C", "+") else " "
+                token = _merge([token, *out[i + 1:i + 1 + len(phrase)]], token.text + sep + unit)
+                i += len(phrase)
         result.append(token)
         i += 1
     return result
+
+
+def _unit_at(tokens: list[Token], i: int, unit_names) -> tuple[tuple[str, ...], str] | None:
+    """The unit spoken at tokens[i] (its words, how a letter writes it), if one is."""
+    for phrase, unit in unit_names:
+        span = tokens[i:i + len(phrase)]
+        if len(span) == len(phrase) and all(t.kind == "word" for t in span) and tuple(core(t) for t in span) == phrase:
+            return phrase, unit
+    return None
 
 
 def capitalise(tokens: list[Token]) -> list[Token]:
@@ -243,7 +256,7 @@ def render(tokens: Iterable[Token]) -> tuple[str, list[Token]]:
 def prepare(words: Sequence[Word]) -> tuple[list[Token], dict, list[str]]:
     """Commands, numbers and the preamble split: the tokens correction works on, the preamble's
     facts and the command notes."""
-    tokens, notes = apply_commands(split_words(words))
+    tokens, notes = apply_commands(style.unglue(split_words(words)))
     tokens = format_numbers(tokens)
     text, placed = render(tokens)
     facts, end = preamble.split(text)
@@ -255,10 +268,10 @@ def prepare(words: Sequence[Word]) -> tuple[list[Token], dict, list[str]]:
 
 
 def dictate(words: Sequence[Word], correct: Callable[[list[Token]], list[Token]] | None = None) -> Dictated:
-    """The whole rewrite: commands, numbers, preamble split, corrections, headings, capitals."""
+    """The whole rewrite: commands, numbers, preamble split, corrections, house style, headings, capitals."""
     tokens, facts, notes = prepare(words)
     if correct:
         tokens = correct(tokens)
-    tokens = capitalise(headings.layout(tokens))
+    tokens = capitalise(headings.layout(style.house_style(tokens)))
     text, placed = render(tokens)
     return Dictated(text, tuple(placed), facts, tuple(notes))

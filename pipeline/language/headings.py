@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import jellyfish
 from rapidfuzz import fuzz, process
+from wordfreq import zipf_frequency
 
 from ..files import once
 from ..records import Token
@@ -26,6 +27,7 @@ MAX_WORDS = 6
 MAX_NEAR_WORDS = 4
 NEAR_SCORE = 80  # rapidfuzz ratio (letters only) for a heading Whisper mis-heard before a colon
 NEAR_SCORE_NO_COLON = 90  # ... before a comma, full stop or paragraph break
+NON_WORD_ZIPF = 2.0  # rarer than this in English: a misspelling, not a word ("Luns")
 LONG_HEADING = 10  # letters a heading needs to be recognised near-miss without a colon
 
 
@@ -115,6 +117,20 @@ def _finding_heading(tokens: list[Token], i: int, n: int) -> bool:
             and tokens[i + 1].text.lower() in lexicons.findings_after_heading())
 
 
+def _misheard_finding_heading(tokens: list[Token], i: int) -> str | None:
+    """A body part Whisper misspelt as no English word, followed by a finding: "Luns clear" →
+    LUNGS. The finding after it is the context that makes a one-letter slip safe to read."""
+    word = tokens[i].text.lower()
+    if (tokens[i].kind != "word" or len(word) < 4 or i + 1 >= len(tokens) or tokens[i + 1].kind != "word"
+            or tokens[i + 1].text.lower() not in lexicons.findings_after_heading()
+            or zipf_frequency(word, "en") >= NON_WORD_ZIPF):
+        return None
+    headings, _ = lexicons.sections()
+    parts = [h for h, kind in headings.items() if kind == "body_system" and " " not in h and len(h) >= 4]
+    match = process.extractOne(word, parts, scorer=fuzz.ratio, score_cutoff=NEAR_SCORE + 5)
+    return match[0] if match and match[0][0] == word[0] else None
+
+
 def _capital_heading(tokens: list[Token], i: int, n: int) -> bool:
     """A heading's abbreviation that Whisper wrote in capitals opening a sentence ("PMH stroke
     and memory difficulty", "CN unremarkable"): the capitals say it is a label, unless the next
@@ -134,14 +150,37 @@ def _bare_heading(tokens: list[Token], i: int, n: int) -> bool:
     return tokens[i + n].text.lower() not in lexicons.prose_after_heading()
 
 
-def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None, int]:
+SPELLED = re.compile(r"(?:[A-Za-z][-.]){1,4}[A-Za-z]\.?")  # "F-H-X", "C.C.", "H.X"
+
+
+def _spelled_heading(token: Token) -> str | None:
+    """A heading abbreviation Whisper wrote as its spelled letters ("F-H-X" → FHX), if it is one."""
+    if token.kind != "word" or not SPELLED.fullmatch(token.text):
+        return None
+    letters = lexicons.letters_only(token.text)
+    headings, _ = lexicons.sections()
+    return letters if letters in headings else None
+
+
+def _list_goes_on(tokens: list[Token], k: int) -> bool:
+    """A heading's words inside a list of prose ("her diet, family history, and exercise")."""
+    return k >= len(tokens) or tokens[k].kind != "word" or tokens[k].text.lower() in ("and", "or", "etc")
+
+
+def _heading_at(tokens: list[Token], i: int, after_heading: bool = False) -> tuple[int, str | None, int]:
     """(number of words of a heading starting at tokens[i], corrected heading or None, tokens
-    the cue takes after it); (0, None, 0) if none."""
+    the cue takes after it); (0, None, 0) if none. ``after_heading``: a heading ends right
+    before tokens[i], so its first word opens a line whatever mark Whisper heard between."""
     # after a comma only with a colon cue: "…bilaterally, hospital course: the patient …"
-    colon_only = not _at_sentence_start(tokens, i)
+    colon_only = not (after_heading or _at_sentence_start(tokens, i))
     if colon_only and not _after_comma(tokens, i):
         return 0, None, 0
     headings, _ = lexicons.sections()
+    spelled = _spelled_heading(tokens[i]) or lexicons.misheard_headings().get(tokens[i].text.lower())
+    if spelled:
+        cue, width = _cue(tokens, i + 1)
+        if cue and not (colon_only and cue != ":"):
+            return 1, spelled, width
     for n in range(MAX_WORDS, 0, -1):
         span = tokens[i:i + n]
         if len(span) < n or any(t.kind != "word" for t in span):
@@ -154,8 +193,11 @@ def _heading_at(tokens: list[Token], i: int) -> tuple[int, str | None, int]:
         if cue is None and not colon_only and (
                 _bare_heading(tokens, i, n) or _finding_heading(tokens, i, n) or _capital_heading(tokens, i, n)):
             return n, None, 0
+        if colon_only and cue == "," and n >= 2 and not _list_goes_on(tokens, i + n + 1):
+            return n, None, width  # "…or drinking, physical examination, palpable pulses": "period" heard as a pause
         return (n, None, width) if cue and not (colon_only and cue != ":") else (0, None, 0)
-    return _near_heading(tokens, i, colon_only)
+    near = None if colon_only else _misheard_finding_heading(tokens, i)
+    return (1, near, 0) if near else _near_heading(tokens, i, colon_only)
 
 
 def _measurement_at(tokens: list[Token], i: int) -> tuple[int, int]:
@@ -182,13 +224,14 @@ def _measurement_at(tokens: list[Token], i: int) -> tuple[int, int]:
 def layout(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     i = 0
+    headed = -1  # the index right after the last heading laid out
     while i < len(tokens):
         label, dropped = _measurement_at(tokens, i) if tokens[i].kind == "word" else (0, 0)
         if label:  # in the sentence, as heard, with its colon
             out += tokens[i:i + label] + [Token(":", "mark")]
             i += label + dropped
             continue
-        n, corrected, width = _heading_at(tokens, i) if tokens[i].kind == "word" else (0, None, 0)
+        n, corrected, width = _heading_at(tokens, i, headed == i) if tokens[i].kind == "word" else (0, None, 0)
         if not n:
             out.append(tokens[i])
             i += 1
@@ -196,6 +239,8 @@ def layout(tokens: list[Token]) -> list[Token]:
         if out:
             while out and out[-1].kind == "break":
                 out.pop()
+            while out and out[-1].kind == "mark" and out[-1].text in ",;":
+                out.pop()  # the pause Whisper wrote before a heading it did not hear as a sentence's end
             if out and out[-1].kind == "word":  # a letter may open with "new paragraph"
                 out.append(Token(".", "mark"))
             out.append(Token("\n\n", "break"))
@@ -214,4 +259,5 @@ def layout(tokens: list[Token]) -> list[Token]:
         else:
             out.append(Token(":", "mark"))
         i += n + width
+        headed = i
     return out

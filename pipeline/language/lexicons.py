@@ -62,6 +62,12 @@ class Command:
     keep_after: frozenset[str] = frozenset()
     keep_before: frozenset[str] = frozenset()
     needs_pause: bool = False
+    # A word Whisper writes for the command ("common" for "comma"): a command only when the
+    # word after it is one of these (or a mark, or nothing). Empty: no such condition.
+    only_before: frozenset[str] = frozenset()
+    always_after: frozenset[str] = frozenset()  # ... unless the word before is one of these
+    # keep_after holds even when a mark follows ("in a coma." is a coma; "a period." may be a command)
+    strict: bool = False
 
     @property
     def kind(self) -> str:
@@ -75,7 +81,9 @@ def commands() -> tuple[Command, ...]:
         for phrase in entry["phrases"]:
             found.append(Command(tuple(phrase.lower().split()), entry.get("insert", ""), entry.get("attach", "left"),
                                  entry.get("action", "insert"), frozenset(entry.get("keep_after", ())),
-                                 frozenset(entry.get("keep_before", ())), entry.get("needs_pause", False)))
+                                 frozenset(entry.get("keep_before", ())), entry.get("needs_pause", False),
+                                 frozenset(entry.get("only_before", ())), frozenset(entry.get("always_after", ())),
+                                 entry.get("strict", False)))
     return tuple(sorted(found, key=lambda c: -len(c.phrase)))  # longest phrase first
 
 
@@ -94,6 +102,12 @@ def sections() -> tuple[dict[str, str], dict[str, str]]:
     headings = {h.lower(): kind for kind, names in data["types"].items() for h in names}
     spoken = {h.lower(): kind for kind, names in data.get("spoken", {}).items() for h in names}
     return headings, spoken
+
+
+@once
+def misheard_headings() -> dict[str, str]:
+    """Words Whisper writes for a spoken heading ("Plant," for "Plan,"): a heading only with a cue after it."""
+    return dict(_load("sections.toml").get("misheard", {}))
 
 
 def letters_only(text: str) -> str:
