@@ -70,3 +70,12 @@ def test_words_whisper_splits_or_mishears():
         "The baby was afebrile. She had a febrile seizure. Seen by Dr. X."
     assert said("Feosol 325 mg daily common multivitamins daily period a G2P1 woman") == \
         "Feosol 325 mg daily, multivitamins daily. A G2P1 woman"
+
+
+def test_a_dictated_list_is_numbered_as_letters_number_it():
+    assert said("Discharge diagnoses colon one comma gastrointestinal bleed period two comma atherosclerotic "
+                "disease period three comma hypothyroidism period") == \
+        "DISCHARGE DIAGNOSES: 1. Gastrointestinal bleed. 2. Atherosclerotic disease. 3. Hypothyroidism."
+    # a lone number and a comma opening a sentence is prose
+    assert said("One of the nurses saw him period two comma however comma did not period") == \
+        "One of the nurses saw him. Two, however, did not."

@@ -81,9 +81,53 @@ def _frequency(token: Token, previous: Token | None) -> str | None:
     return None
 
 
+LIST_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def _item_number(tokens: list[Token], i: int) -> int | None:
+    """The number opening a sentence at tokens[i] with Whisper's comma after it ("Two, atherosclerotic …")."""
+    token, after = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None
+    before = tokens[i - 1] if i > 0 else None
+    if token.kind != "word" or after is None or after.kind != "mark" or after.text != ",":
+        return None
+    if before is not None and not (before.kind == "break" or (before.kind == "mark" and before.text in ".?!:")):
+        return None
+    word = token.text.lower()
+    return LIST_WORDS.get(word) or (int(word) if word.isdigit() and len(word) < 3 else None)
+
+
+def numbered_items(tokens: list[Token]) -> list[Token]:
+    """A dictated list ("One, gastrointestinal bleed. Two, …") numbered as letters number it
+    ("1. Gastrointestinal bleed. 2. …"): only numbers that follow each other from 1, so a
+    lone "Two, however, …" stays prose."""
+    starts = {i: n for i in range(len(tokens)) if (n := _item_number(tokens, i))}
+    items, expected = set(), 1
+    for i in sorted(starts):
+        if starts[i] == expected:
+            items.add(i)
+            expected += 1
+        elif starts[i] == 1:
+            expected = 2
+            items.add(i)
+    # a run needs its 2 as well as its 1
+    runs, run = [], []
+    for i in sorted(items):
+        if starts[i] == 1 and run:
+            runs.append(run)
+            run = []
+        run.append(i)
+    runs.append(run)
+    keep = {i for r in runs if len(r) >= 2 for i in r}
+    out = list(tokens)
+    for i in keep:
+        out[i] = replace(out[i], text=str(starts[i]))
+        out[i + 1] = replace(out[i + 1], text=".")
+    return out
+
+
 def house_style(tokens: list[Token]) -> list[Token]:
+    tokens = numbered_items(tokens)
     closed = set(_rules()["closed"]["words"])
-    tokens = list(tokens)
     out: list[Token] = []
     i = 0
     while i < len(tokens):
