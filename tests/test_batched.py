@@ -125,7 +125,8 @@ def test_batched_does_less_work_than_sequential_in_the_same_process(batched, eng
 
     Batching saves decoder work (beam 2, chunks of several recordings decoded together); the
     encoder pass is the same either way. So the claim that holds on every CPU is CPU time:
-    about 1.5x less here on a Zen 3 EPYC and on Zen 4. Wall time gains with it only where
+    less of it, by 1.18x to 1.5x in the CI runs on this Zen 3 EPYC (1.5x on Zen 4); the
+    floor of 1.1 is under the lowest seen, and still fails if batching stops saving work. Wall time gains with it only where
     the decoder is a large share (3x on an AVX-512 EPYC; 1.0-1.3x for these 13 s letters on
     Zen 3, where the encoder is half the work): that figure is the bench's (bench/asr.py --day).
     Here the batched mode must at least not be slower."""
@@ -146,7 +147,7 @@ def test_batched_does_less_work_than_sequential_in_the_same_process(batched, eng
         transcribe_together(batched, letters, decode_options(Settings()))
         runs["together"].append((time.perf_counter() - began, time.process_time() - cpu))
     one_by_one, together = ((min(w for w, _ in r), min(c for _, c in r)) for r in runs.values())
-    assert one_by_one[1] / together[1] >= 1.25, ("CPU seconds", one_by_one[1], together[1])
+    assert one_by_one[1] / together[1] >= 1.1, ("CPU seconds", one_by_one[1], together[1])
     assert one_by_one[0] / together[0] >= 0.8, ("wall seconds", one_by_one[0], together[0])
 
 
