@@ -73,22 +73,41 @@ def scorer_for(engine: Engine, audio: np.ndarray | None, transcript: Transcript)
     return engine.scorer(audio, transcript)
 
 
-def language(transcript: Transcript, dictated_on: dt.date, scorer=None) -> tuple[Dictated, Analysis]:
-    """The language stage: spoken commands, corrections, headings, then sections, terms and facts.
-    With a ``scorer`` every drug-name correction is checked against the audio first."""
+def speech_of(audio: np.ndarray | None, transcript: Transcript) -> list[tuple[float, float]] | None:
+    """The stretches of the recording the voice detector takes for speech, for the omission
+    check (``language.safety.omission``); None for a scan or without the audio."""
+    if transcript.is_scan or audio is None:
+        return None
+    from .language.vocabulary import speech
+
+    return speech(audio)
+
+
+def language(transcript: Transcript, dictated_on: dt.date, scorer=None,
+             speech: list[tuple[float, float]] | None = None) -> tuple[Dictated, Analysis]:
+    """The language stage: spoken commands, corrections, headings, then sections, terms and facts,
+    and the safety flags. With a ``scorer`` every drug-name correction is checked against the
+    audio first, and the safety checks ask the audio too; ``speech`` (``speech_of``) lets them
+    find speech no word covers."""
+    from dataclasses import replace
+
+    from .language import safety
     from .language.clinical import analyse
 
     if transcript.is_scan:  # print: no spoken commands, no mishearing to correct
         from .language.typed import typed
 
         dictated = typed(transcript)
-        return dictated, analyse(dictated.text, dictated.preamble, dictated_on, {}, ())
+        analysis = analyse(dictated.text, dictated.preamble, dictated_on, {}, ())
+        return dictated, replace(analysis, safety=safety.check(dictated, analysis))
     from .language.correction import correct
     from .language.dictation import dictate
 
     dictated = dictate(transcript.words, (lambda tokens: correct(tokens, scorer=scorer)) if scorer else correct)
     heard = {(t.char_start, t.char_end): t.heard for t in dictated.tokens if t.heard is not None}
-    return dictated, analyse(dictated.text, dictated.preamble, dictated_on, heard, dictated.notes)
+    analysis = analyse(dictated.text, dictated.preamble, dictated_on, heard, dictated.notes)
+    flags = safety.check(dictated, analysis, scorer, speech, [(w.start, w.end) for w in transcript.words])
+    return dictated, replace(analysis, safety=flags)
 
 
 def warm_up() -> None:

@@ -237,6 +237,19 @@ class Term:
 
 
 @dataclass(frozen=True)
+class SafetyFlag:
+    """An error of the kind that hurts, possibly in the letter (``language/safety``): the
+    secretary is told where and why; the text is never changed."""
+
+    kind: str  # "sound-alike", "dose", "laterality", "negation", "omission"
+    reason: str  # the Word comment
+    char_start: int  # the stretch of Analysis.text it is about
+    char_end: int
+    start: float | None = None  # seconds in the recording, when it has one
+    end: float | None = None
+
+
+@dataclass(frozen=True)
 class Analysis:
     """What the language stage found in one letter; saved as JSON beside the draft."""
 
@@ -245,6 +258,7 @@ class Analysis:
     terms: tuple[Term, ...]
     facts: dict[str, Any]
     flags: tuple[str, ...] = ()
+    safety: tuple[SafetyFlag, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -253,4 +267,4 @@ class Analysis:
     def from_dict(cls, data: dict[str, Any]) -> "Analysis":
         return cls(text=data["text"], sections=tuple(Section(**x) for x in data.get("sections", ())),
                    terms=tuple(Term(**x) for x in data.get("terms", ())), facts=dict(data.get("facts", {})),
-                   flags=tuple(data.get("flags", ())))
+                   flags=tuple(data.get("flags", ())), safety=tuple(SafetyFlag(**x) for x in data.get("safety", ())))

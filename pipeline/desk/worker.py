@@ -25,7 +25,7 @@ from ..letters import kinds as letter_kinds
 from ..letters.writers import to_json
 from ..ocr.pages import is_scan, page_name
 from ..ocr.reader import Reader
-from ..process import (complete_info, decode_options, draft_bytes, language, letter_info, scorer_for,
+from ..process import (complete_info, decode_options, draft_bytes, language, letter_info, scorer_for, speech_of,
                        transcribe_audio)
 from ..records import DecodeOptions, LetterInfo, Transcript
 from . import outbox as ob
@@ -107,7 +107,7 @@ class Worker:
 
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
         scorer = scorer_for(self.engine, audio, transcript) if self.settings.check_corrections else None
-        dictated, analysis = language(transcript, received.date(), scorer)
+        dictated, analysis = language(transcript, received.date(), scorer, speech_of(audio, transcript))
         del audio, scorer
         info, analysis, template = complete_info(self._letter_info(job, transcript, received), self.settings, dictated,
                                        analysis, job.metadata.get("letter_type"), frozenset(job.metadata))

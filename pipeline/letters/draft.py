@@ -24,6 +24,7 @@ from . import marks as docx_marks
 
 HIGHLIGHT = "yellow"  # words to check against the audio
 NEGATION = "cyan"  # a negation to confirm
+SAFETY = "magenta"  # an error of the kind that hurts, possibly (language/safety)
 NOT_STATED = "not stated"
 
 
@@ -113,6 +114,13 @@ def review_marks(transcript: Transcript, dictated: Dictated, analysis: Analysis 
         for k, i in enumerate(inside):
             marks[i] = (NEGATION, f"Negated: \u201c{term.text}\u201d is written as absent; confirm the negation "
                                   f"against {where(dictated.tokens[i])}." if k == 0 else None)
+    for flag in analysis.safety if analysis else ():
+        inside = [i for i, t in enumerate(dictated.tokens)
+                  if t.kind == "word" and flag.char_start <= t.char_start < max(flag.char_end, flag.char_start + 1)]
+        for k, i in enumerate(inside):  # the safety reason first: it is the one that matters most
+            earlier = marks.get(i, (None, None))[1]
+            reason = (flag.reason + (" " + earlier if earlier else "")) if k == 0 else earlier
+            marks[i] = (SAFETY, reason)
     return marks
 
 
@@ -171,7 +179,7 @@ def letter_sections(dictated: Dictated, analysis: Analysis | None, marks: dict, 
     return [s for s in sections if s["paragraphs"] or s["heading"]]
 
 
-def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list[str]:
+def flag_lines(transcript: Transcript, dictated: Dictated | None = None, analysis: Analysis | None = None) -> list[str]:
     lines = [
         f"{clock(s.start)}–{clock(s.end)}: {flag}. Heard: “{s.text.strip()}”"
         for s in transcript.segments
@@ -186,6 +194,7 @@ def flag_lines(transcript: Transcript, dictated: Dictated | None = None) -> list
             lines.append(f"{at}heard “{token.text}”, possibly {token.doubt}: listen")
         doubted = token.doubt
     lines += [f"{note}" for note in (dictated.notes if dictated else ())]
+    lines += [flag.reason for flag in (analysis.safety if analysis else ())]
     return lines
 
 
@@ -252,7 +261,7 @@ def render_draft(transcript: Transcript, info: LetterInfo, *, low_confidence: fl
         "summary": summary_rows(info, analysis),
         "sections": sections,
         "paragraphs": [p for s in sections for p in s["paragraphs"]],
-        "flags": [*info.checks, *flag_lines(transcript, dictated)],
+        "flags": [*info.checks, *flag_lines(transcript, dictated, analysis)],
     }
     context = _practice_fields(template) | context  # ours win: a field file cannot fake the patient
     # Sandboxed and strict: a practice template cannot reach Python internals, and a

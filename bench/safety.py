@@ -1,0 +1,206 @@
+"""Safety flags (issue 14): errors inserted into the dev transcripts, and the share caught.
+
+    python bench/safety.py --model base [--limit N]
+
+Each dev dictation's transcript (the product's recognition, cached by bench/verify.py) goes
+through the language stage with the recording's scorer and speech, as the worker runs it:
+once clean, then once per kind of error inserted into what the recogniser wrote, as a
+recogniser would have made it:
+- sound-alike: a medicine on the ISMP list replaced by its twin;
+- side: "left" for "right" and the reverse;
+- unit: "milligrams"/"mg" for "micrograms"/"mcg" and the reverse, after a medicine;
+- negation: a "no"/"not"/"denies"/"without" before a finding, removed;
+- omission: a sentence of four words or more (not the preamble's) removed.
+Errors of one kind in one letter are at least 12 s apart (one scorer passage is 8 s), at
+most two variants per kind and letter. An error is caught when a flag of its kind covers its
+time (0.5 s either side). Printed: caught / inserted per kind, and on the clean drafts the
+safety flags per 100 words of letter, per kind. The encoder's output is computed once per
+recording and shared by all its variants, as it would be in one recognition.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
+
+from transcripts import SHARED, manifest  # noqa: E402
+
+from pipeline.records import Segment, Transcript, Word  # noqa: E402
+
+CACHE = REPO / "bench" / ".cache" / "verify"
+DATASETS = ("dictations", "dictations-drugs")
+SPACING_S = 12.0
+KINDS = ("sound-alike", "laterality", "dose", "negation", "omission")
+UNIT_SWAP = {"milligrams": "micrograms", "micrograms": "milligrams", "mg": "mcg", "mcg": "mg",
+             "milligram": "microgram", "microgram": "milligram"}
+CUES = {"no", "not", "denies", "without"}
+
+
+def bare(word: Word) -> str:
+    return re.sub(r"[^\w-]", "", word.text).lower()
+
+
+def with_words(transcript: Transcript, words: list[Word]) -> Transcript:
+    """The transcript with its words replaced, as one segment per original segment's time."""
+    segments = []
+    for s in transcript.segments:
+        inside = tuple(w for w in words if s.start - 0.01 <= w.start < s.end + 0.01)
+        segments.append(replace(s, words=inside, text="".join(w.text for w in inside)))
+    return replace(transcript, segments=tuple(segments))
+
+
+def spaced(candidates: list[tuple[int, ...]], words: list[Word]) -> list[list[tuple[int, ...]]]:
+    """At most two variants, each a set of candidates SPACING_S apart."""
+    variants = []
+    left = list(candidates)
+    while left and len(variants) < 2:
+        chosen, rest, last = [], [], -1e9
+        for c in left:
+            if words[c[0]].start - last >= SPACING_S:
+                chosen.append(c)
+                last = words[c[0]].start
+            else:
+                rest.append(c)
+        variants.append(chosen)
+        left = rest
+    return variants
+
+
+def insertions(words: list[Word], analysis) -> dict[str, list[tuple[list[Word], list[tuple[float, float]]]]]:
+    """Per kind, variants: (the words with the errors in, the time span of each error)."""
+    from pipeline.language.safety.soundalike import twins
+
+    out = defaultdict(list)
+    sentence_ends = [k for k, w in enumerate(words) if w.text.rstrip().endswith((".", "?", "!"))]
+    negated = {t.text.lower().split()[0] for t in analysis.terms if t.type == "condition" and t.negated}
+    finding_words = {t.text.lower().split()[0] for t in analysis.terms if t.type == "condition"}
+
+    def swap(k, text):
+        w = words[k]
+        lead = w.text[:len(w.text) - len(w.text.lstrip())]
+        tail = w.text[len(w.text.rstrip(".,;:?!")):]
+        return replace(w, text=lead + text + tail)
+
+    sound = [(k,) for k, w in enumerate(words) if bare(w) in twins()]
+    sides = [(k,) for k, w in enumerate(words) if bare(w) in ("left", "right")]
+    units = [(k,) for k, w in enumerate(words) if bare(w) in UNIT_SWAP and k >= 2]
+    cues = [(k,) for k, w in enumerate(words[:-1]) if bare(w) in CUES and bare(words[k + 1]) in finding_words | negated]
+    sentences = [tuple(range(a + 1, b + 1)) for a, b in zip(sentence_ends, sentence_ends[1:]) if b - a >= 4
+                 and words[a + 1].start > 10.0]
+    for kind, found in (("sound-alike", sound), ("laterality", sides), ("dose", units), ("negation", cues),
+                        ("omission", sentences)):
+        for variant in spaced(found, words):
+            changed, spans = list(words), []
+            drop = set()
+            for c in variant:
+                k = c[0]
+                spans.append((words[c[0]].start, words[c[-1]].end))
+                if kind == "sound-alike":
+                    changed[k] = swap(k, twins()[bare(words[k])][0])
+                elif kind == "laterality":
+                    changed[k] = swap(k, "right" if bare(words[k]) == "left" else "left")
+                elif kind == "dose":
+                    changed[k] = swap(k, UNIT_SWAP[bare(words[k])])
+                else:
+                    drop |= set(c)
+            out[kind].append(([w for k, w in enumerate(changed) if k not in drop], spans))
+    return out
+
+
+class SharedPieces:
+    """One recording's encoder windows, encoded once, for scorers over any variant of its words."""
+
+    def __init__(self, whisper, audio, words):
+        from pipeline.asr import scorer
+
+        self.whisper, self.audio = whisper, audio
+        self.placed, self.pieces = scorer.windows(words, len(audio) / 16000, self._encode)
+        self.piece_of = {(w.start, w.end): p.piece for w, p in zip(words, self.placed)}
+
+    def _encode(self, a, b):
+        import numpy as np
+        from faster_whisper.audio import pad_or_trim
+
+        cut = self.audio[int(a * 16000):int(b * 16000)]
+        return np.asarray(self.whisper.encode(pad_or_trim(self.whisper.feature_extractor(cut)[..., :-1])))
+
+    def scorer(self, language: str, words: list[Word]):
+        from pipeline.asr import scorer
+
+        placed = []
+        for w in words:
+            piece = self.piece_of[(w.start, w.end)]
+            begin = self.pieces.bounds[piece][0]
+            placed.append(scorer.Placed(piece, w.start - begin, w.end - begin, w.text))
+        return scorer.FasterScorer(self.whisper, language, words, placed, self.pieces)
+
+
+def caught(flags, kind: str, span: tuple[float, float]) -> bool:
+    return any(f.kind == kind and f.start is not None and f.start - 0.5 <= span[1] and span[0] <= f.end + 0.5
+               for f in flags)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="base")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N dictations of each set")
+    args = parser.parse_args()
+
+    from pipeline.asr.audio import decode
+    from pipeline.cli.common import engine_for
+    from pipeline.config import Settings
+    from pipeline.language.vocabulary import speech
+    from pipeline.process import language
+
+    engine = engine_for(Settings(model=args.model))
+    whisper = engine._whisper
+    entries = [(d, e) for d in DATASETS for e in manifest(d)[:args.limit or None]]
+    inserted, hits = Counter(), Counter()
+    clean_flags, clean_words = Counter(), 0
+    began, letters = time.perf_counter(), 0
+    for dataset, entry in entries:
+        cached = CACHE / args.model / f"{entry['id']}.json"
+        if not cached.exists():
+            sys.exit(f"{cached} is missing: run python bench/verify.py --model {args.model} first")
+        transcript = Transcript.from_dict(json.loads(cached.read_text())["transcript"])
+        audio = decode(SHARED / dataset / entry["audio"])
+        words = list(transcript.words)
+        shared = SharedPieces(whisper, audio, words)
+        heard_speech = speech(audio)
+        day = dt.date(2026, 1, 1)
+        dictated, analysis = language(transcript, day, shared.scorer(transcript.language, words), heard_speech)
+        letters += 1
+        clean_words += sum(1 for t in dictated.tokens if t.kind == "word")
+        clean_flags.update(f.kind for f in analysis.safety)
+        for kind, variants in insertions(words, analysis).items():
+            for changed, spans in variants:
+                _, found = language(with_words(transcript, changed), day, shared.scorer(transcript.language, changed),
+                                    heard_speech)
+                letters += 1
+                for span in spans:
+                    inserted[kind] += 1
+                    hits[kind] += caught(found.safety, kind, span)
+        print(f"  {entry['id']}: " + ", ".join(f"{k} {hits[k]}/{inserted[k]}" for k in KINDS), flush=True)
+    print(f"\n{len(entries)} dev dictations, {args.model}; {letters} letters through the language stage in "
+          f"{time.perf_counter() - began:.0f} s")
+    print("inserted errors flagged:")
+    for kind in KINDS:
+        share = hits[kind] / inserted[kind] if inserted[kind] else float("nan")
+        print(f"  {kind:12s} {hits[kind]:4d} / {inserted[kind]:4d} = {share:.3f}")
+    total = sum(clean_flags.values())
+    print(f"clean drafts: {total} safety flags on {clean_words} words = {100 * total / clean_words:.2f} per 100 words")
+    for kind in KINDS:
+        print(f"  {kind:12s} {clean_flags[kind]:4d} = {100 * clean_flags[kind] / clean_words:.2f} per 100 words")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Left and right: a side the audio fits the other way almost as well, and a body part given both sides.
+
+"Left" and "right" are short, clearly spoken words that a recogniser rarely doubts, so a
+wrong side is not caught by confidence. The recording's scorer is asked directly: the
+written side against the other one on the same audio, and a side that does not win by
+``margin`` nats is flagged. Without the audio, the text still shows one kind of slip: the
+same body part given both sides in different sentences ("right knee pain" in the history,
+"left knee osteoarthritis" in the assessment), unless the letter says it is on both sides.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ...files import once
+from ...records import Analysis, Dictated, SafetyFlag
+from .. import lexicons
+from .common import at, flag, rules
+
+
+def _sides(dictated: Dictated) -> list[tuple[int, str]]:
+    sides = rules()["laterality"]["sides"]
+    return [(i, t.text.lower()) for i, t in enumerate(dictated.tokens) if t.kind == "word" and t.text.lower() in sides]
+
+
+@once
+def _anatomy() -> frozenset[str]:
+    return frozenset(w.lower() for w in lexicons.read_list(lexicons.terms_dir() / "anatomy.txt"))
+
+
+def _part(dictated: Dictated, i: int) -> str | None:
+    """The body part the side at token i belongs to: an anatomy word within the next few
+    words ("right lower extremity", "left upper quadrant"); plurals count as the part."""
+    skip = set(rules()["laterality"]["skip"])
+    tokens = dictated.tokens
+    for j in range(i + 1, min(i + 4, len(tokens))):
+        if tokens[j].kind != "word":
+            return None
+        word = tokens[j].text.lower()
+        for form in (word, word.removesuffix("s"), word.removesuffix("es")):
+            if form in _anatomy():
+                return form
+        if word not in skip:
+            return None
+    return None
+
+
+def _sentence(analysis: Analysis, offset: int) -> int:
+    """A sentence number for a character offset: the count of sentence ends before it."""
+    return sum(analysis.text.count(mark, 0, offset) for mark in (". ", ".\n", "? ", "! ", ":\n"))
+
+
+def check(dictated: Dictated, analysis: Analysis, scorer=None) -> list[SafetyFlag]:
+    sides = rules()["laterality"]["sides"]
+    margin = rules()["laterality"]["margin"]
+    found = []
+    heard_flagged = set()
+    for i, side in _sides(dictated):
+        token = dictated.tokens[i]
+        if scorer is None or token.start is None:
+            continue
+        written, other = scorer.compare(token.start, token.end, [token.text, sides[side]])
+        if other >= written - margin:
+            heard_flagged.add(i)
+            found.append(flag("laterality", f"Side check: the recording fits \u201c{sides[side]}\u201d almost as well "
+                                            f"as \u201c{token.text}\u201d ({written - other:+.1f}); listen{at([token])}.",
+                              [token]))
+    if "bilateral" in analysis.text.lower() or "both sides" in analysis.text.lower():
+        return found
+    by_part: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for i, side in _sides(dictated):
+        part = _part(dictated, i)
+        if part:
+            by_part[part].append((i, side))
+    for part, places in by_part.items():
+        if len({s for _, s in places}) < 2:
+            continue
+        sentences = defaultdict(set)
+        for i, side in places:
+            sentences[_sentence(analysis, dictated.tokens[i].char_start)].add(side)
+        if any(len(s) == 2 for s in sentences.values()):  # "right and left knee", an exam of both
+            continue
+        first = places[0][1]
+        i = next(i for i, s in places if s != first)
+        if i in heard_flagged:
+            continue
+        token = dictated.tokens[i]
+        found.append(flag("laterality", f"Side check: the {part} is \u201c{first}\u201d earlier in the letter and "
+                                        f"\u201c{token.text.lower()}\u201d here; check which side{at([token])}.", [token]))
+    return found
