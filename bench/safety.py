@@ -32,9 +32,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
 
+from live import SharedPieces  # noqa: E402
 from transcripts import SHARED, manifest  # noqa: E402
 
-from pipeline.records import Segment, Transcript, Word  # noqa: E402
+from pipeline.records import Transcript, Word  # noqa: E402
 
 CACHE = REPO / "bench" / ".cache" / "verify"
 DATASETS = ("dictations", "dictations-drugs")
@@ -114,34 +115,6 @@ def insertions(words: list[Word], analysis) -> dict[str, list[tuple[list[Word], 
                     drop |= set(c)
             out[kind].append(([w for k, w in enumerate(changed) if k not in drop], spans))
     return out
-
-
-class SharedPieces:
-    """One recording's encoder windows, encoded once, for scorers over any variant of its words."""
-
-    def __init__(self, whisper, audio, words):
-        from pipeline.asr import scorer
-
-        self.whisper, self.audio = whisper, audio
-        self.placed, self.pieces = scorer.windows(words, len(audio) / 16000, self._encode)
-        self.piece_of = {(w.start, w.end): p.piece for w, p in zip(words, self.placed)}
-
-    def _encode(self, a, b):
-        import numpy as np
-        from faster_whisper.audio import pad_or_trim
-
-        cut = self.audio[int(a * 16000):int(b * 16000)]
-        return np.asarray(self.whisper.encode(pad_or_trim(self.whisper.feature_extractor(cut)[..., :-1])))
-
-    def scorer(self, language: str, words: list[Word]):
-        from pipeline.asr import scorer
-
-        placed = []
-        for w in words:
-            piece = self.piece_of[(w.start, w.end)]
-            begin = self.pieces.bounds[piece][0]
-            placed.append(scorer.Placed(piece, w.start - begin, w.end - begin, w.text))
-        return scorer.FasterScorer(self.whisper, language, words, placed, self.pieces)
 
 
 def caught(flags, kind: str, span: tuple[float, float]) -> bool:

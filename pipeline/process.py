@@ -84,11 +84,12 @@ def speech_of(audio: np.ndarray | None, transcript: Transcript) -> list[tuple[fl
 
 
 def language(transcript: Transcript, dictated_on: dt.date, scorer=None,
-             speech: list[tuple[float, float]] | None = None) -> tuple[Dictated, Analysis]:
+             speech: list[tuple[float, float]] | None = None, practice=None) -> tuple[Dictated, Analysis]:
     """The language stage: spoken commands, corrections, headings, then sections, terms and facts,
     and the safety flags. With a ``scorer`` every drug-name correction is checked against the
     audio first, and the safety checks ask the audio too; ``speech`` (``speech_of``) lets them
-    find speech no word covers."""
+    find speech no word covers. ``practice`` (``language.practice.Practice``, from
+    ``pipeline/learning``): the practice's words, trigram model and accepted rules."""
     from dataclasses import replace
 
     from .language import safety
@@ -103,7 +104,7 @@ def language(transcript: Transcript, dictated_on: dt.date, scorer=None,
     from .language.correction import correct
     from .language.dictation import dictate
 
-    dictated = dictate(transcript.words, (lambda tokens: correct(tokens, scorer=scorer)) if scorer else correct)
+    dictated = dictate(transcript.words, lambda tokens: correct(tokens, scorer=scorer, practice=practice))
     heard = {(t.char_start, t.char_end): t.heard for t in dictated.tokens if t.heard is not None}
     analysis = analyse(dictated.text, dictated.preamble, dictated_on, heard, dictated.notes)
     flags = safety.check(dictated, analysis, scorer, speech, [(w.start, w.end) for w in transcript.words])

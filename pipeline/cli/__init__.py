@@ -1,8 +1,9 @@
 """The ``dictation`` command: one module per command group, each registering its commands.
 
 ``transcribe`` (transcribe, analyse, models: files given by hand), ``desk`` (watch, batch,
-status, report, approve, return) and ``review`` (the review page). The commands parse
-options and call the parts; they never open the job database themselves.
+status, report, approve, return), ``review`` (the review page) and ``learning`` (learn,
+vocabulary). The commands parse options and call the parts; they never open the job
+database themselves.
 """
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import os
 import sys
 
 from ..errors import DictationError
-from . import desk, review, transcribe
+from . import desk, learning, review, transcribe
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dictation", description="Offline dictation to draft letters.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (transcribe, desk, review):
+    for group in (transcribe, desk, review, learning):
         group.register(sub)
     return parser
 

@@ -90,8 +90,28 @@ def approve(store: Store, settings: Settings, job_id: str, actor: str | None = N
             copy.unlink()
     store.update(job.id, "approved", component="review", actor=actor, state="approved",
                  approved_at=now_iso(), final_path=final)
+    _learn(job, settings, final_bytes)
     log.info("job %s: approved", job.id)
     return final
+
+
+def _learn(job: Job, settings: Settings, final_bytes: bytes) -> None:
+    """What the secretary changed, for the practice's learning (``pipeline/learning``): the
+    machine's draft, kept in the archive, against the approved letter. Learning never stops
+    an approval: a failure is logged and the letter stays approved."""
+    import sqlite3
+
+    from ..learning.approvals import learn_approval
+    from ..learning.letters import docx_text
+
+    machine = Path(job.archive_dir) / "draft.docx" if job.archive_dir else None
+    if machine is None or not machine.is_file():
+        return
+    try:
+        learn_approval(settings.db, job.id, job.author, now_iso()[:10],
+                       docx_text(docx_marks.finalise(machine.read_bytes())), docx_text(final_bytes))
+    except (sqlite3.Error, OSError, ValueError) as err:
+        log.warning("job %s: approved, not learned from (%s)", job.id, type(err).__name__)
 
 
 def return_to_author(store: Store, settings: Settings, job_id: str, reason: str,

@@ -2,7 +2,9 @@
 
 Counts the jobs received on the day (dictations and scanned notes): per state and per author, audio minutes,
 turnaround (received -> drafted, drafted -> approved, received -> approved) with median
-and worst, and every failure with its reason.
+and worst, every failure with its reason, and each author's correction rate (words the
+secretaries changed per 100 words of draft, on the day and over the last 7 and 30 days,
+from ``pipeline/learning``): the figure that shows whether the drafts are getting better.
 """
 from __future__ import annotations
 
@@ -37,9 +39,29 @@ class DayReport:
     scans: int  # scanned notes among the jobs (the rest are dictations)
     turnaround: dict[str, tuple[int, float, float] | None]  # name -> (count, median, worst) in minutes
     failures: list[tuple[str, str, str]]  # (job id, file, reason)
+    # (author, letters approved on the day, changed per 100 words: the day, last 7 days, last 30 days)
+    corrections: list[tuple[str, int, str, str, str]] = ()
 
 
-def build(store: Store, day: str) -> DayReport:
+def correction_rates(db: Path, day: str) -> list[tuple[str, int, str, str, str]]:
+    from ..learning.store import PracticeStore, practice_path
+
+    if not practice_path(db).is_file():
+        return []
+    end = dt.date.fromisoformat(day)
+    periods = [day, (end - dt.timedelta(days=6)).isoformat(), (end - dt.timedelta(days=29)).isoformat()]
+    with PracticeStore(db) as store:
+        rates = [{a: (n, words, changed) for a, n, words, changed in store.correction_rates(since, day)}
+                 for since in periods]
+    rows = []
+    for author in sorted(set().union(*rates)):
+        cells = [f"{100 * r[author][2] / r[author][1]:.1f}" if author in r and r[author][1] else "–" for r in rates]
+        rows.append((author or "not stated", rates[0].get(author, (0,))[0], *cells))
+    return rows
+
+
+def build(store: Store, day: str, db: Path | None = None) -> DayReport:
+    """``db``: the job database, beside which the practice's learning keeps the correction rates."""
     jobs = store.jobs("substr(received_at, 1, 10) = ?", (day,))
     spans = {
         "received → drafted": [_minutes(j.received_at, j.drafted_at) for j in jobs],
@@ -60,6 +82,7 @@ def build(store: Store, day: str) -> DayReport:
         scans=sum(1 for j in jobs if is_scan(Path(j.original_name))),
         turnaround=turnaround,
         failures=[(j.id, j.original_name, (j.error or "").strip()) for j in jobs if j.state == "failed"],
+        corrections=correction_rates(db, day) if db else [],
     )
 
 
@@ -100,13 +123,16 @@ def to_docx(report: DayReport) -> bytes:
           [(name, *(f"{x:.1f}" if isinstance(x, float) else x for x in value)) if value else (name, 0, "–", "–")
            for name, value in report.turnaround.items()])
     table("Failures", ("job", "file", "reason"), report.failures)
+    if report.corrections:
+        table("Corrections by author (words changed per 100 words of draft)",
+              ("author", "approved on the day", "the day", "last 7 days", "last 30 days"), report.corrections)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def write(store: Store, outbox: Path, day: str) -> tuple[Path, Path]:
-    report = build(store, day)
+def write(store: Store, outbox: Path, day: str, db: Path | None = None) -> tuple[Path, Path]:
+    report = build(store, day, db)
     folder = outbox / "reports"
     docx_path = ob.write_atomic(folder / f"dictation report {day}.docx", to_docx(report))
     csv_path = ob.write_atomic(folder / f"dictation report {day}.csv", to_csv(report))
@@ -116,4 +142,4 @@ def write(store: Store, outbox: Path, day: str) -> tuple[Path, Path]:
 def write_day(settings, day: str) -> tuple[Path, Path]:
     """The day's report for the desk these settings name (its job database and outbox)."""
     with Store(settings.db) as store:
-        return write(store, settings.outbox, day)
+        return write(store, settings.outbox, day, settings.db)

@@ -107,7 +107,8 @@ class Worker:
 
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
         scorer = scorer_for(self.engine, audio, transcript) if self.settings.check_corrections else None
-        dictated, analysis = language(transcript, received.date(), scorer, speech_of(audio, transcript))
+        practice = learned_practice(self.settings, self._letter_info(job, transcript, received).author)
+        dictated, analysis = language(transcript, received.date(), scorer, speech_of(audio, transcript), practice)
         del audio, scorer
         info, analysis, template = complete_info(self._letter_info(job, transcript, received), self.settings, dictated,
                                        analysis, job.metadata.get("letter_type"), frozenset(job.metadata))
@@ -158,6 +159,25 @@ class Worker:
 
 
 MAX_REPLICAS = 8
+_PRACTICE: dict = {}  # (practice file, its mtime, author) → Practice: built once, not per letter
+
+
+def learned_practice(settings: Settings, author: str | None):
+    """What the practice has learned (``pipeline/learning``) for this author, or None before
+    anything was learned. The author as heard is taken from the roster when it names them."""
+    from ..language import identity
+    from ..learning.store import PracticeStore, practice_path
+
+    path = practice_path(settings.db)
+    if not path.is_file():
+        return None
+    author = identity.resolve(author, None, None, None, identity.read_authors(settings.authors)).author
+    key = (path, path.stat().st_mtime_ns, author)
+    if key not in _PRACTICE:
+        _PRACTICE.clear()
+        with PracticeStore(settings.db) as store:
+            _PRACTICE[key] = store.practice(author)
+    return _PRACTICE[key]
 
 
 def default_workers(engine: str) -> int:

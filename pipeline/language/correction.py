@@ -129,9 +129,20 @@ def load() -> None:
     _english()
 
 
-def ranked(heard: str, rules: CorrectionRules | None = None) -> list[tuple[lexicons.Drug, float, float]]:
+@lru_cache(maxsize=8)
+def _practice_names(names: tuple[str, ...]) -> tuple[Vocabulary, list[lexicons.Drug]]:
+    """The practice's own names (``Practice.names``) as candidates: a lexicon drug where the
+    name is one, else the name itself (a medicine the lexicon lacks, a colleague, a hospital)."""
+    known = lexicons.drugs()
+    drugs = [known.get(n) or known.get(n.lower()) or lexicons.Drug(n, n, None, False) for n in names]
+    return Vocabulary(list(names)), drugs
+
+
+def ranked(heard: str, rules: CorrectionRules | None = None, practice=None) -> list[tuple[lexicons.Drug, float, float]]:
     """Drugs that sound and are spelled like ``heard``, best first: (drug, likeness, score), where
-    the score adds the name's popularity. Empty if an ordinary or medical word is clearly closer."""
+    the score adds the name's popularity. Empty if an ordinary or medical word is clearly closer.
+    With the ``practice`` (``language.practice``), its own names are candidates too, and a
+    name its letters hold counts as one a letter is likelier to hold."""
     rules = rules or CorrectionRules()
     vocabulary, drugs, popularity, familiar, familiar_index = _drugs()
     shortlist = dict(vocabulary.nearest(heard))
@@ -139,8 +150,15 @@ def ranked(heard: str, rules: CorrectionRules | None = None) -> list[tuple[lexic
     found = []
     for i, like in shortlist.items():
         score = like + rules.popularity_weight * popularity[i]
-        score += COMMON_BONUS if drugs[i].common else 0.0  # the name a letter is likelier to hold
+        likelier = drugs[i].common or (practice is not None and practice.knows(drugs[i].name))
+        score += COMMON_BONUS if likelier else 0.0  # the name a letter is likelier to hold
         found.append((drugs[i], like, score))
+    if practice is not None and practice.vocabulary:
+        own, own_drugs = _practice_names(tuple(practice.names()))
+        listed = {d.name.lower() for d, _, _ in found}
+        for i, like in own.nearest(heard, 5):
+            if own_drugs[i].name.lower() not in listed:
+                found.append((own_drugs[i], like, like + COMMON_BONUS))
     found.sort(key=lambda m: (-m[2], not m[0].common))
     rival = _english().nearest(heard, 5)
     if found and rival and rival[0][1] > found[0][1] + rules.rival_margin:
@@ -148,9 +166,9 @@ def ranked(heard: str, rules: CorrectionRules | None = None) -> list[tuple[lexic
     return found
 
 
-def best_match(heard: str, rules: CorrectionRules | None = None) -> tuple[lexicons.Drug, float] | None:
+def best_match(heard: str, rules: CorrectionRules | None = None, practice=None) -> tuple[lexicons.Drug, float] | None:
     """The drug most like ``heard`` and its score (about 0–1), if any is close."""
-    found = ranked(heard, rules)
+    found = ranked(heard, rules, practice)
     return (found[0][0], found[0][2]) if found else None
 
 
@@ -178,7 +196,7 @@ def _windows(tokens: list[Token], i: int, rules: CorrectionRules):
 
 
 def _acceptable(drug: lexicons.Drug, score: float, heard: str, everyday: list[bool], rules: CorrectionRules,
-                floor: float | None = None) -> bool:
+                floor: float | None = None, known=None) -> bool:
     """Whether the name may replace the phrase: by text alone, or (``floor``) as a proposal
     for the audio to decide on."""
     if all(everyday) and (len(everyday) == 1 or score < rules.plain_words_score):
@@ -188,7 +206,7 @@ def _acceptable(drug: lexicons.Drug, score: float, heard: str, everyday: list[bo
         return False
     if floor is not None:
         return score >= floor
-    return score >= (rules.common_score if familiar(drug) else rules.any_score)
+    return score >= (rules.common_score if (known or familiar)(drug) else rules.any_score)
 
 
 @lru_cache(maxsize=4096)
@@ -199,52 +217,70 @@ def familiar(drug: lexicons.Drug) -> bool:
     return drug.common or zipf_frequency(drug.name, "en") >= FAMILIAR_ZIPF
 
 
-def _correction(tokens: list[Token], i: int, rules: CorrectionRules) -> tuple[list[Token], int] | None:
+def _correction(tokens: list[Token], i: int, rules: CorrectionRules, practice=None) -> tuple[list[Token], int] | None:
     """The corrected name for the longest doubtful phrase starting at tokens[i] (as the tokens
     replacing it, the shape ``verify.verified`` returns), and the phrase's length."""
     for n, heard, everyday in _windows(tokens, i, rules):
-        match = best_match(heard, rules)
+        match = best_match(heard, rules, practice)
         if not match:
             continue
         drug, score = match
         if n == 1 and lexicons.letters_only(heard) == lexicons.letters_only(drug.name):
             return None  # already the name, in its own capitals ("ACE inhibitor")
-        if not _acceptable(drug, score, heard, everyday, rules):
+        if not _acceptable(drug, score, heard, everyday, rules, known=known_to(practice)):
             continue
         span = tokens[i:i + n]  # "met for min" → one token, metformin, over the three words' audio
         return [Token.replacing(span, drug.name, heard)], n
     return None
 
 
-def proposals(tokens: list[Token], i: int, rules: CorrectionRules):
+def known_to(practice):
+    """``familiar``, widened to the names the practice's letters hold."""
+    if practice is None:
+        return familiar
+    return lambda drug: familiar(drug) or practice.knows(drug.name)
+
+
+def proposals(tokens: list[Token], i: int, rules: CorrectionRules, practice=None):
     """The doubtful phrases starting at tokens[i], longest first, each with the names the
     audio is asked about; stops at a phrase that already is a name."""
     from .verify import Proposal, rules as verify_rules
 
     limits = verify_rules()
     for n, heard, everyday in _windows(tokens, i, rules):
-        found = ranked(heard, rules)
+        found = ranked(heard, rules, practice)
         if not found:
             continue
         if n == 1 and lexicons.letters_only(heard) == lexicons.letters_only(found[0][0].name):
             return
         names = tuple(m for m in found if _acceptable(m[0], m[2], heard, everyday, rules, limits.floor))
+        names = tuple(sorted(names, key=lambda m: -m[2]))
         if names:
             span = tokens[i:i + n]
             yield Proposal(n, heard, span[0].start, span[-1].end, names[:limits.candidates])
 
 
-def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules(), scorer=None) -> list[Token]:
+def correct(tokens: list[Token], rules: CorrectionRules = CorrectionRules(), scorer=None, practice=None) -> list[Token]:
     """The tokens with mis-heard drug names corrected. With a ``scorer`` (the recording's
     audio, ``pipeline/asr/scorer.py``) every correction is put to the audio first
-    (``verify``); without one (a transcript alone) the text decides, as before."""
+    (``verify``); without one (a transcript alone) the text decides, as before. With the
+    ``practice`` (``language.practice``) its names are candidates too, its trigram model the
+    audio check's prior, and its accepted rules are applied first."""
+    from .practice import apply_rules
     from .verify import verified
 
+    if practice is not None:
+        tokens = apply_rules(tokens, practice.rules)
+    prior = practice.prior if practice is not None and practice.model is not None else None
     out: list[Token] = []
     i = 0
     while i < len(tokens):
-        fixed = (verified(tokens, i, proposals(tokens, i, rules), scorer, familiar) if scorer is not None
-                 else _correction(tokens, i, rules))
+        if tokens[i].heard is not None:  # a practice rule's word: not corrected again
+            out.append(tokens[i])
+            i += 1
+            continue
+        fixed = (verified(tokens, i, proposals(tokens, i, rules, practice), scorer, known_to(practice), prior)
+                 if scorer is not None else _correction(tokens, i, rules, practice))
         if fixed is None:
             out.append(tokens[i])
             i += 1

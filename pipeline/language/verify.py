@@ -21,7 +21,6 @@ from typing import Iterator, Sequence
 
 from ..files import models_dir, once
 from ..records import Token
-from . import lexicons
 
 CLIP = 15.0  # nats: beyond this either way, the audio has spoken
 
@@ -49,6 +48,7 @@ class VerifyRules:
     familiar: float  # weight of "letters often hold it"
     accept: float  # probability needed
     doubt: float  # probability above which a name not accepted is still worth a flag
+    prior_weight: float = 0.0  # nats of audio score per nat of the practice's trigram prior
 
 
 @once
@@ -79,10 +79,12 @@ def probability(x: list[float], r: VerifyRules) -> float:
     return 1 / (1 + math.exp(-z))
 
 
-def verified(tokens: list[Token], i: int, proposals: Iterator[Proposal], scorer, familiar) -> tuple[list[Token], int] | None:
+def verified(tokens: list[Token], i: int, proposals: Iterator[Proposal], scorer, familiar,
+             prior=None) -> tuple[list[Token], int] | None:
     """The first proposal (longest phrase first) whose best name the audio supports, as the
     token replacing its phrase. When none is, but one came near (``doubt``), the phrase's
-    words stay as heard, marked with that name: a flag worth a listen."""
+    words stay as heard, marked with that name: a flag worth a listen. ``prior``: the
+    practice's trigram model (``Practice.prior``), weighted beside the audio's scores."""
     r = rules()
     near = None
     for proposal in proposals:
@@ -90,6 +92,10 @@ def verified(tokens: list[Token], i: int, proposals: Iterator[Proposal], scorer,
         readings = [proposal.heard] + names
         scores = adjusted(scorer.compare(proposal.start, proposal.end, readings, prompt=names),
                           scorer.lengths(readings), r.token_bonus)
+        if prior is not None and r.prior_weight:
+            before = [t.text for t in tokens[max(0, i - 2):i] if t.kind == "word"]
+            after = [t.text for t in tokens[i + proposal.n:i + proposal.n + 1] if t.kind == "word"]
+            scores = [s + r.prior_weight * prior(before, reading, after) for s, reading in zip(scores, readings)]
         best, x = features(scores, proposal.names, familiar)
         p = probability(x, r)
         if p >= r.accept:

@@ -210,6 +210,25 @@ class ReviewApp:
             return JSONResponse({"error": str(err)}, status_code=409)
         return JSONResponse({"state": "returned"})
 
+    def vocabulary(self, request: Request) -> JSONResponse:
+        """The rules learned from approvals (``pipeline/learning``), for a secretary to accept or reject."""
+        from ...learning.store import PracticeStore
+
+        with PracticeStore(self.settings.db) as store:
+            return JSONResponse(store.suggestions())
+
+    async def decide(self, request: Request) -> JSONResponse:
+        from ...learning.store import PracticeStore
+
+        action = request.path_params["action"]
+        if action not in ("accept", "reject"):
+            return JSONResponse({"error": "accept or reject"}, status_code=404)
+        with PracticeStore(self.settings.db) as store:
+            done = store.decide(request.path_params["rule_id"], "accepted" if action == "accept" else "rejected")
+        if done is None:
+            return JSONResponse({"error": "no such suggestion"}, status_code=404)
+        return JSONResponse(done)
+
     # -- the ASGI app ------------------------------------------------------------------------
     def build(self) -> Starlette:
         routes = [
@@ -222,6 +241,8 @@ class ReviewApp:
             Route("/api/jobs/{job_id}/pages/{number:int}", self.page_image),
             Route("/api/jobs/{job_id}/approve", self.approve, methods=["POST"]),
             Route("/api/jobs/{job_id}/return", self.return_, methods=["POST"]),
+            Route("/api/vocabulary", self.vocabulary),
+            Route("/api/vocabulary/{rule_id:int}/{action}", self.decide, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         guard = self

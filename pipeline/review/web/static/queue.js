@@ -26,5 +26,41 @@ async function load() {
   document.getElementById("count").textContent = rows.length + " waiting";
   document.getElementById("empty").hidden = rows.length > 0;
 }
+const csrf = document.querySelector('meta[name="csrf"]').content;
+
+async function decide(id, action) {
+  await fetch("/api/vocabulary/" + id + "/" + action, {method: "POST", headers: {"X-CSRF-Token": csrf}});
+  loadRules();
+}
+
+async function loadRules() {
+  const rules = await (await fetch("/api/vocabulary")).json();
+  const body = document.getElementById("rules");
+  body.replaceChildren();
+  for (const rule of rules) {
+    const tr = document.createElement("tr");
+    tr.dataset.rule = rule.id;
+    for (const value of [rule.author || "(practice)", rule.heard, rule.typed, rule.count + " times", rule.status]) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
+    if (rule.status === "suggested") {
+      for (const action of ["accept", "reject"]) {
+        const button = document.createElement("button");
+        button.textContent = action[0].toUpperCase() + action.slice(1);
+        button.className = action;
+        button.addEventListener("click", () => decide(rule.id, action));
+        td.append(button);
+      }
+    }
+    tr.append(td);
+    body.append(tr);
+  }
+  document.getElementById("no-rules").hidden = rules.length > 0;
+}
+
 load();
+loadRules();
 setInterval(load, 15000);

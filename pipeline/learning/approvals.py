@@ -1,0 +1,46 @@
+"""An approved letter against the machine's draft: what the secretary changed, and what it teaches.
+
+The draft's words and the approved letter's are aligned (difflib, as the review page aligns
+edits). A replaced stretch of one to three words on either side ("Prylisic" → "Prilosec",
+"met for men" → "metformin") is a substitution, counted per author; seen twice, it becomes a
+suggested rule for a secretary to accept or reject (``dictation vocabulary``). Words the
+secretary typed in join the author's vocabulary. The share of the draft's words changed is
+the author's correction rate for the day report.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+
+from .store import PracticeStore
+
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
+MAX_WORDS = 3
+
+
+def compare(draft: str, final: str) -> tuple[list[tuple[str, str]], Counter, int, int]:
+    """(substitutions as (heard lower case, typed), words typed in, draft words, words changed)."""
+    old, new = WORD.findall(draft), WORD.findall(final)
+    matcher = difflib.SequenceMatcher(None, [w.lower() for w in old], [w.lower() for w in new], autojunk=False)
+    subs, typed, changed = [], Counter(), 0
+    for tag, a, b, c, d in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        changed += max(b - a, d - c)
+        typed.update(w for w in new[c:d] if w.isalpha())
+        if tag == "replace" and b - a <= MAX_WORDS and d - c <= MAX_WORDS:
+            subs.append((" ".join(old[a:b]).lower(), " ".join(new[c:d])))
+    return subs, typed, len(old), changed
+
+
+def learn_approval(db, job_id: str, author: str | None, day: str, draft: str, final: str) -> int:
+    """Record one approval; returns how many words the secretary changed."""
+    subs, typed, total, changed = compare(draft, final)
+    author = author or ""
+    with PracticeStore(db) as store:
+        for heard, written in subs:
+            store.record_substitution(author, heard, written)
+        store.add_typed_words(author, typed)
+        store.record_approval(job_id, author, day, total, changed)
+    return changed
