@@ -128,10 +128,41 @@ def test_review_in_a_real_browser(desk):
 
     job = Store(desk.db).get(job.id)
     assert job.state == "approved"
+    from pipeline.learning.store import PracticeStore
+
+    with PracticeStore(desk.db) as store:  # the edit is learned from: the author's correction rate
+        [(_, letters, words, changed)] = store.correction_rates("2000-01-01", "2100-01-01")
+    assert letters == 1 and words > 10 and changed >= 1
     final = docx.Document(job.final_path)
     text = "\n".join(p.text for p in final.paragraphs)
     assert "well controlled" in text and not final.comments
     assert Path(job.final_path).with_suffix(".fhir.json").is_file()
+
+
+def test_suggested_rules_are_accepted_on_the_page(tmp_path):
+    """A correction the secretaries made twice is listed on the queue page; Accept makes it a rule."""
+    from playwright.sync_api import sync_playwright
+
+    from pipeline.learning.approvals import learn_approval
+    from pipeline.learning.store import PracticeStore
+
+    settings = Settings(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", db=tmp_path / "jobs.sqlite3")
+    for job in ("j1", "j2"):
+        learn_approval(settings.db, job, "Anna Lee", "2026-12-01", "Start Prylisic daily.", "Start Prilosec daily.")
+    learn_approval(settings.db, "j3", "Anna Lee", "2026-12-01", "He has a dry coff.", "He has a dry cough.")
+    with Server(settings) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(_chromium()))
+        page = browser.new_context(bypass_csp=True).new_page()
+        page.goto(server.url + "/")
+        page.wait_for_selector("#rules tr")
+        assert page.locator("#rules tr").count() == 1  # seen once ("coff") is not suggested yet
+        row = page.locator("#rules tr").first
+        assert "prylisic" in row.inner_text() and "Prilosec" in row.inner_text() and "2 times" in row.inner_text()
+        row.locator("button.accept").click()
+        page.wait_for_function("document.querySelector('#rules tr').innerText.includes('accepted')")
+        browser.close()
+    with PracticeStore(settings.db) as store:
+        assert [(r.heard, r.typed) for r in store.practice("Anna Lee").rules] == [("prylisic", "Prilosec")]
 
 
 @pytest.fixture(scope="module")
