@@ -12,7 +12,7 @@ recogniser would have made it:
 - negation: a "no"/"not"/"denies"/"without" before a finding, removed;
 - omission: a sentence of four words or more (not the preamble's) removed.
 Errors of one kind in one letter are at least 12 s apart (one scorer passage is 8 s), at
-most two variants per kind and letter. An error is caught when a flag of its kind covers its
+most one variant per kind and letter. An error is caught when a flag of its kind covers its
 time (0.5 s either side). Printed: caught / inserted per kind, and on the clean drafts the
 safety flags per 100 words of letter, per kind. The encoder's output is computed once per
 recording and shared by all its variants, as it would be in one recognition.
@@ -60,10 +60,10 @@ def with_words(transcript: Transcript, words: list[Word]) -> Transcript:
 
 
 def spaced(candidates: list[tuple[int, ...]], words: list[Word]) -> list[list[tuple[int, ...]]]:
-    """At most two variants, each a set of candidates SPACING_S apart."""
+    """One variant: the candidates, each SPACING_S from the one before (the rest are left out)."""
     variants = []
     left = list(candidates)
-    while left and len(variants) < 2:
+    while left and len(variants) < 1:
         chosen, rest, last = [], [], -1e9
         for c in left:
             if words[c[0]].start - last >= SPACING_S:

@@ -78,7 +78,8 @@ def test_the_draft_carries_each_flag_with_its_reason_in_a_word_comment():
 
 
 SAID = ("The patient reports pain in the right knee for two weeks. She has no chest pain and no fever. "
-        "Her blood pressure today is one hundred and thirty over eighty. We will see her again in a month.")
+        "Her blood pressure today is one hundred and thirty over eighty. She takes metoprolol twenty five "
+        "milligrams twice daily. We will see her again in a month.")
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +128,18 @@ def test_a_negation_the_text_lost_is_flagged(heard):
     assert found and "chest pain" in found[0].reason, found
 
 
+def test_a_unit_the_audio_does_not_support_is_flagged(heard):
+    words = list(heard[2].words)
+    k = next(k for k, w in enumerate(words) if w.text.strip(" ,.").lower() in ("milligrams", "mg"))
+    words[k] = replace(words[k], text=" micrograms")
+    found = [f for f in audio_flags(heard, words) if f.kind == "dose"]
+    assert found and "\u201cmilligrams\u201d" in found[0].reason, found
+
+
 def test_a_sentence_the_recogniser_skipped_is_flagged_at_its_time(heard):
     words = list(heard[2].words)
-    start, end = index_of(words, "her"), index_of(words, "we") - 1  # "Her blood pressure ... 130/80."
+    start = index_of(words, "her")  # "Her blood pressure today is 130/80."
+    end = next(k for k in range(start, len(words)) if words[k].text.strip().lower() == "she") - 1
     cut = words[:start] + words[end + 1:]
     found = [f for f in audio_flags(heard, cut) if f.kind == "omission"]
     assert len(found) == 1, found

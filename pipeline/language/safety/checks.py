@@ -10,7 +10,7 @@ def check(dictated: Dictated, analysis: Analysis, scorer=None, speech: list[tupl
     voice detector took for speech; ``heard``: the (start, end) of every recognised word."""
     from . import doses, laterality, negation, omission, soundalike
 
-    found = soundalike.check(dictated, analysis, scorer) + doses.check(dictated, analysis)
+    found = soundalike.check(dictated, analysis, scorer) + doses.check(dictated, analysis, scorer)
     found += laterality.check(dictated, analysis, scorer)
     if scorer is not None:
         found += negation.check(dictated, analysis, scorer)

@@ -1,10 +1,15 @@
 """Doses: a dose outside the medicine's usual range, or in a unit that does not fit it.
 
 "Levothyroxine 50 mg" is the mg-for-mcg slip (50 mcg meant); "warfarin 50 mg" a dropped
-decimal point or a misheard "five". The usual single adult doses of common medicines are in
-``models/clinical/safety/doses.toml``; a written dose is converted between g, mg and mcg
-before it is judged ("levothyroxine 0.1 mg" is 100 mcg, and fine). A medicine the table
-does not list is not judged: no table, no guess.
+decimal point or a misheard "five". Two checks:
+- the table: the usual single adult doses of common medicines are in
+  ``models/clinical/safety/doses.toml``; a written dose is converted between g, mg and mcg
+  before it is judged ("levothyroxine 0.1 mg" is 100 mcg, and fine). A medicine the table
+  does not list is not judged: no table, no guess;
+- the audio, for every unit after a number whatever the medicine (often the name itself is
+  what was misheard): the written unit against its sound-alike ("milligrams" against
+  "micrograms") on the same stretch of the recording; a unit that does not win by
+  ``margin`` nats is flagged.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import tomllib
 
 from ...files import models_dir, once
 from ...records import Analysis, Dictated, SafetyFlag
-from .common import at, flag, words_between
+from .common import at, flag, rules, words_between
 
 MASS = {"g": 1000.0, "mg": 1.0, "mcg": 0.001}  # in mg
 UNIT_NAMES = {"gm": "g", "grams": "g", "gram": "g", "milligrams": "mg", "micrograms": "mcg", "ug": "mcg",
@@ -52,8 +57,29 @@ def usual(ranges: dict[str, tuple[float, float]]) -> str:
     return " or ".join(f"{lo:g}\u2013{hi:g} {unit}" if lo != hi else f"{lo:g} {unit}" for unit, (lo, hi) in ranges.items())
 
 
-def check(dictated: Dictated, analysis: Analysis) -> list[SafetyFlag]:
+def heard_units(dictated: Dictated, scorer) -> list[SafetyFlag]:
+    """Units after a number whose sound-alike fits the recording almost as well."""
+    spoken = rules()["dose"]["spoken"]
+    twin = rules()["dose"]["twin"]
+    margin = rules()["dose"]["margin"]
+    tokens = dictated.tokens
     found = []
+    for i, token in enumerate(tokens):
+        unit = unit_of(token.text)
+        if (unit not in twin or i == 0 or not any(c.isdigit() for c in tokens[i - 1].text)
+                or token.start is None or not token.sources):
+            continue
+        written, other = scorer.compare(token.start, token.end, [spoken[unit], spoken[twin[unit]]])
+        if other >= written - margin:
+            found.append(flag("dose", f"Unit check: the recording fits \u201c{spoken[twin[unit]]}\u201d almost as well "
+                                      f"as \u201c{spoken[unit]}\u201d ({written - other:+.1f}); listen{at([token])}.",
+                              [tokens[i - 1], token]))
+    return found
+
+
+def check(dictated: Dictated, analysis: Analysis, scorer=None) -> list[SafetyFlag]:
+    found = heard_units(dictated, scorer) if scorer is not None else []
+    flagged = {f.char_start for f in found}
     for medicine in analysis.facts.get("medications", ()):
         dose = medicine.get("dose")
         ranges = table().get((medicine.get("generic") or "").lower()) or table().get(medicine["name"].lower())
@@ -70,6 +96,8 @@ def check(dictated: Dictated, analysis: Analysis) -> list[SafetyFlag]:
         if not inside:
             continue
         tokens = [dictated.tokens[i] for i in inside]
+        if any(t.char_start in flagged for t in tokens):
+            continue  # the unit is flagged already, from the audio
         kind = "outside its usual single dose" if unit in ranges else f"in {unit}, a unit it is not usually given in"
         found.append(flag("dose", f"Dose check: {medicine['name']} {dose} is {kind} ({usual(ranges)}); "
                                   f"check the dose and the unit{at(tokens)}.", tokens))
