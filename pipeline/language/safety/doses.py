@@ -58,28 +58,32 @@ def usual(ranges: dict[str, tuple[float, float]]) -> str:
 
 
 def heard_units(dictated: Dictated, scorer) -> list[SafetyFlag]:
-    """Units after a number whose sound-alike fits the recording almost as well."""
-    spoken = rules()["dose"]["spoken"]
-    twin = rules()["dose"]["twin"]
-    margin = rules()["dose"]["margin"]
+    """Units after a number whose sound-alike fits the recording almost as well. A dose is
+    one token ("25 mg") or a number and a unit; either way the stretch is the number's and
+    the unit's audio, read with the unit said in full."""
+    spoken, twin, margin = rules()["dose"]["spoken"], rules()["dose"]["twin"], rules()["dose"]["margin"]
     tokens = dictated.tokens
     found = []
     for i, token in enumerate(tokens):
-        unit = unit_of(token.text)
-        if (unit not in twin or i == 0 or not any(c.isdigit() for c in tokens[i - 1].text)
-                or token.start is None or not token.sources):
+        whole = DOSE.fullmatch(token.text)
+        if whole:
+            amount, unit, span = whole.group(1), unit_of(whole.group(2)), [token]
+        elif i and re.fullmatch(r"\d+(?:\.\d+)?", tokens[i - 1].text):
+            amount, unit, span = tokens[i - 1].text, unit_of(token.text), [tokens[i - 1], token]
+        else:
             continue
-        written, other = scorer.compare(token.start, token.end, [spoken[unit], spoken[twin[unit]]])
+        if unit not in twin or any(t.start is None or not t.sources for t in span):
+            continue
+        readings = [f"{amount} {spoken[unit]}", f"{amount} {spoken[twin[unit]]}"]
+        written, other = scorer.compare(span[0].start, span[-1].end, readings)
         if other >= written - margin:
             found.append(flag("dose", f"Unit check: the recording fits \u201c{spoken[twin[unit]]}\u201d almost as well "
-                                      f"as \u201c{spoken[unit]}\u201d ({written - other:+.1f}); listen{at([token])}.",
-                              [tokens[i - 1], token]))
+                                      f"as \u201c{spoken[unit]}\u201d ({written - other:+.1f}); listen{at(span)}.", span))
     return found
 
 
 def check(dictated: Dictated, analysis: Analysis, scorer=None) -> list[SafetyFlag]:
     found = heard_units(dictated, scorer) if scorer is not None else []
-    flagged = {f.char_start for f in found}
     for medicine in analysis.facts.get("medications", ()):
         dose = medicine.get("dose")
         ranges = table().get((medicine.get("generic") or "").lower()) or table().get(medicine["name"].lower())
@@ -96,7 +100,7 @@ def check(dictated: Dictated, analysis: Analysis, scorer=None) -> list[SafetyFla
         if not inside:
             continue
         tokens = [dictated.tokens[i] for i in inside]
-        if any(t.char_start in flagged for t in tokens):
+        if any(f.char_start <= t.char_start < f.char_end for f in found for t in tokens):
             continue  # the unit is flagged already, from the audio
         kind = "outside its usual single dose" if unit in ranges else f"in {unit}, a unit it is not usually given in"
         found.append(flag("dose", f"Dose check: {medicine['name']} {dose} is {kind} ({usual(ranges)}); "
