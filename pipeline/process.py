@@ -140,6 +140,7 @@ def complete_info(info: LetterInfo, settings: Settings, dictated: Dictated, anal
     from .language import identity
     from .letters import kinds as letter_kinds
 
+    authors = identity.read_authors(settings.authors)
     kind = letter_kinds.choose([stated_type, dictated.preamble.get("letter_type")], dictated.text,
                                info.recipient or analysis.facts.get("recipient"), info.patient)
     info = replace(info, letter_type=kind.title, dob=info.dob or dictated.preamble.get("dob"),
@@ -147,13 +148,16 @@ def complete_info(info: LetterInfo, settings: Settings, dictated: Dictated, anal
                    recipient=info.recipient or analysis.facts.get("recipient"))
     who = identity.resolve(None if "author" in stated else info.author,
                            None if "patient" in stated else info.patient,
-                           info.dob, info.mrn, identity.read_authors(settings.authors),
+                           info.dob, info.mrn, authors,
                            identity.read_patients(settings.patients))
     info = replace(info, author=info.author if "author" in stated else who.author,
                    patient=info.patient if "patient" in stated else who.patient,
                    dob=info.dob if "dob" in stated else who.dob, mrn=who.mrn, checks=who.checks)
     facts = analysis.facts | {"author": info.author, "letter_type": info.letter_type,
                               "patient": {"name": info.patient, "dob": info.dob, "mrn": info.mrn}}
+    own = next((p.templates for p in authors if p.name == info.author and p.templates), None)
+    if own is not None and (own / kind.template).is_file():  # the author's own letterhead for this kind
+        return info, replace(analysis, facts=facts), own / kind.template
     return info, replace(analysis, facts=facts), settings.template or letter_kinds.template_path(kind, settings.templates)
 
 

@@ -90,3 +90,33 @@ def test_a_register_that_is_not_there_stops_at_start_up_with_its_path(tmp_path):
     config.write_text(f'patients = "{tmp_path / "nowhere.csv"}"\n')
     with pytest.raises(ConfigError, match="nowhere.csv"):
         load(config)
+
+
+def test_an_author_may_have_their_own_letter_templates(tmp_path):
+    """The roster's "name | folder": that author's letters use their own template for a kind
+    the folder holds, and the practice's for the others."""
+    import datetime as dt
+
+    from pipeline.config import Settings
+    from pipeline.language.clinical import analyse
+    from pipeline.letters import kinds
+    from pipeline.process import complete_info
+    from pipeline.records import Dictated, LetterInfo
+
+    own = tmp_path / "letterheads" / "khanna"
+    own.mkdir(parents=True)
+    clinic = kinds.template_path(kinds.by_title("Clinic letter"), None)
+    (own / clinic.name).write_bytes(clinic.read_bytes())
+    roster = tmp_path / "authors.txt"
+    roster.write_text("Anna Lee\nRajesh Khanna | letterheads/khanna\n")
+    assert identity.read_authors(roster)[1] == Person("Rajesh Khanna", templates=own.resolve())
+    settings = Settings(authors=roster)
+    text = "She is well and her blood pressure is controlled."
+    dictated, analysis = Dictated(text, (), {}), analyse(text, {}, dt.date(2026, 1, 1))
+    for author, expected in (("Rajesh Kana", own.resolve() / clinic.name), ("Anna Lee", clinic)):
+        info = LetterInfo(job_id="j", source="s.wav", dictated_on="2026-01-01", author=author, letter_type="Clinic letter")
+        _, _, template = complete_info(info, settings, dictated, analysis, "Clinic letter")
+        assert template == expected, author
+    roster.write_text("Anna Lee | nowhere\n")
+    with pytest.raises(ConfigError, match="templates folder of Anna Lee"):
+        identity.read_authors(roster)

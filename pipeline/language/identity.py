@@ -6,6 +6,9 @@ of birth 97 times in 100 (bench/preamble.py). So a name is taken from the practi
 when one is configured (settings ``authors``: one physician a line; ``patients``: a CSV with
 name, dob and optional mrn columns), the date of birth narrowing the patients; and whatever
 could not be confirmed becomes a check on the secretary's list, never a silent guess.
+An author's line may name their own letter templates after a bar
+("Dr. Jane Smith | letterheads/smith": a folder, relative to the register's own), used for
+their letters before the practice's.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ class Person:
     name: str
     dob: str | None = None  # ISO date
     mrn: str | None = None
+    templates: Path | None = None  # an author's own letter templates
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,16 @@ def read_authors(path: Path | None) -> tuple[Person, ...]:
     if not path.is_file():
         raise ConfigError("the authors register does not exist", "give a text file, one physician's name a line",
                           str(path))
-    return tuple(Person(name) for name in lexicons.read_list(path))
+    people = []
+    for line in lexicons.read_list(path):
+        name, _, folder = (part.strip() for part in line.partition("|"))
+        templates = (path.parent / folder).resolve() if folder else None
+        if templates is not None and not templates.is_dir():
+            raise ConfigError(f"the templates folder of {name} does not exist ({folder})",
+                              "give a folder of .docx templates after the bar, or remove the bar and the folder",
+                              str(path))
+        people.append(Person(name, templates=templates))
+    return tuple(people)
 
 
 def read_patients(path: Path | None) -> tuple[Person, ...]:
