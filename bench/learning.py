@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -116,9 +117,12 @@ def main() -> None:
         words = list(row["transcript"].words)
         scorers.append(Memo(SharedPieces(engine._whisper, audio, words).scorer(row["transcript"].language, words)))
 
+    pool = ThreadPoolExecutor(2)  # the engine's two recognisers: CTranslate2 runs one call each at once
+
     def run(practice_, scorer=True, subset=None):
         chosen = [(k, r) for k, r in enumerate(rows) if subset is None or k in subset]
-        out = [language(r["transcript"], DAY, scorers[k] if scorer else None, None, practice_) for k, r in chosen]
+        out = list(pool.map(lambda kr: language(kr[1]["transcript"], DAY, scorers[kr[0]] if scorer else None, None,
+                                                practice_), chosen))
         return [r for _, r in chosen], out
 
     shipped = verify.rules()

@@ -26,6 +26,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -140,29 +141,41 @@ def main() -> None:
     inserted, hits = Counter(), Counter()
     clean_flags, clean_words = Counter(), 0
     began, letters = time.perf_counter(), 0
-    for dataset, entry in entries:
+    day = dt.date(2026, 1, 1)
+
+    def one(item):
+        """One dictation: its clean letter, then each kind's variant; counted once it is done."""
+        dataset, entry = item
         cached = CACHE / args.model / f"{entry['id']}.json"
-        if not cached.exists():
-            sys.exit(f"{cached} is missing: run python bench/verify.py --model {args.model} first")
         transcript = Transcript.from_dict(json.loads(cached.read_text())["transcript"])
         audio = decode(SHARED / dataset / entry["audio"])
         words = list(transcript.words)
         shared = SharedPieces(whisper, audio, words)
         heard_speech = speech(audio)
-        day = dt.date(2026, 1, 1)
         dictated, analysis = language(transcript, day, shared.scorer(transcript.language, words), heard_speech)
-        letters += 1
-        clean_words += sum(1 for t in dictated.tokens if t.kind == "word")
-        clean_flags.update(f.kind for f in analysis.safety)
+        out = dict(words=sum(1 for t in dictated.tokens if t.kind == "word"), clean=Counter(f.kind for f in analysis.safety),
+                   inserted=Counter(), hits=Counter(), letters=1)
         for kind, variants in insertions(words, analysis).items():
             for changed, spans in variants:
                 _, found = language(with_words(transcript, changed), day, shared.scorer(transcript.language, changed),
                                     heard_speech)
-                letters += 1
+                out["letters"] += 1
                 for span in spans:
-                    inserted[kind] += 1
-                    hits[kind] += caught(found.safety, kind, span)
-        print(f"  {entry['id']}: " + ", ".join(f"{k} {hits[k]}/{inserted[k]}" for k in KINDS), flush=True)
+                    out["inserted"][kind] += 1
+                    out["hits"][kind] += caught(found.safety, kind, span)
+        return entry["id"], out
+
+    missing = [e["id"] for _, e in entries if not (CACHE / args.model / f"{e['id']}.json").exists()]
+    if missing:
+        sys.exit(f"{missing[0]} is not in {CACHE / args.model}: run python bench/verify.py --model {args.model} first")
+    with ThreadPoolExecutor(2) as pool:  # the engine's two recognisers: CTranslate2 runs one call each at once
+        for name, out in pool.map(one, entries):
+            inserted.update(out["inserted"])
+            hits.update(out["hits"])
+            clean_flags.update(out["clean"])
+            clean_words += out["words"]
+            letters += out["letters"]
+            print(f"  {name}: " + ", ".join(f"{k} {out['hits'][k]}/{out['inserted'][k]}" for k in KINDS), flush=True)
     print(f"\n{len(entries)} dev dictations, {args.model}; {letters} letters through the language stage in "
           f"{time.perf_counter() - began:.0f} s")
     print("inserted errors flagged:")

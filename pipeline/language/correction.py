@@ -129,13 +129,16 @@ def load() -> None:
     _english()
 
 
-@lru_cache(maxsize=8)
-def _practice_names(names: tuple[str, ...]) -> tuple[Vocabulary, list[lexicons.Drug]]:
+def _practice_names(practice) -> tuple[Vocabulary, list[lexicons.Drug]]:
     """The practice's own names (``Practice.names``) as candidates: a lexicon drug where the
-    name is one, else the name itself (a medicine the lexicon lacks, a colleague, a hospital)."""
-    known = lexicons.drugs()
-    drugs = [known.get(n) or known.get(n.lower()) or lexicons.Drug(n, n, None, False) for n in names]
-    return Vocabulary(list(names)), drugs
+    name is one, else the name itself (a medicine the lexicon lacks, a colleague, a hospital).
+    Built once per practice record."""
+    def build():
+        known = lexicons.drugs()
+        names = practice.names()
+        return Vocabulary(list(names)), [known.get(n) or known.get(n.lower()) or lexicons.Drug(n, n, None, False)
+                                         for n in names]
+    return practice._cached("candidates", build)
 
 
 def ranked(heard: str, rules: CorrectionRules | None = None, practice=None) -> list[tuple[lexicons.Drug, float, float]]:
@@ -154,7 +157,7 @@ def ranked(heard: str, rules: CorrectionRules | None = None, practice=None) -> l
         score += COMMON_BONUS if likelier else 0.0  # the name a letter is likelier to hold
         found.append((drugs[i], like, score))
     if practice is not None and practice.vocabulary:
-        own, own_drugs = _practice_names(tuple(practice.names()))
+        own, own_drugs = _practice_names(practice)
         listed = {d.name.lower() for d, _, _ in found}
         for i, like in own.nearest(heard, 5):
             if own_drugs[i].name.lower() not in listed:

@@ -37,21 +37,21 @@ class Practice:
     model: KneserNey | None = None
     rules: tuple[Rule, ...] = ()
 
-    def names(self) -> list[str]:
+    def names(self) -> tuple[str, ...]:
         """The practice's own names and terms a doubtful word may be corrected to: seen in its
         letters, long enough, and rare in everyday English (so never "patient" or "daily")."""
-        return [w for w, n in self.vocabulary.items()
-                if len(w) >= MIN_LETTERS and w.isalpha() and zipf_frequency(w, "en") < RARE_ZIPF]
+        return self._cached("names", lambda: tuple(
+            w for w in self.vocabulary if len(w) >= MIN_LETTERS and w.isalpha() and zipf_frequency(w, "en") < RARE_ZIPF))
 
     def knows(self, name: str) -> bool:
-        return name.lower() in self._lower()
+        return name.lower() in self._cached("lower", lambda: {w.lower() for w in self.vocabulary})
 
-    def _lower(self) -> set[str]:
-        cached = self.__dict__.get("_lower_cache")
-        if cached is None:
-            cached = {w.lower() for w in self.vocabulary}
-            object.__setattr__(self, "_lower_cache", cached)
-        return cached
+    def _cached(self, name: str, make):
+        """Worked out once per record (the record is frozen; its words do not change)."""
+        key = f"_cache_{name}"
+        if key not in self.__dict__:
+            object.__setattr__(self, key, make())
+        return self.__dict__[key]
 
     def prior(self, before: list[str], reading: str, after: list[str]) -> float:
         """Natural log probability of the reading, and of the next word after it, in this
