@@ -9,12 +9,14 @@ recogniser would have made it:
 - sound-alike: a medicine on the ISMP list replaced by its twin;
 - side: "left" for "right" and the reverse;
 - unit: "milligrams"/"mg" for "micrograms"/"mcg" and the reverse, after a medicine;
-- negation: a "no"/"not"/"denies"/"without" before a finding, removed;
+- negation: a "no"/"not"/"denies"/"without" up to three words before a finding, removed;
 - omission: a sentence of four words or more (not the preamble's) removed.
 Errors of one kind in one letter are at least 12 s apart (one scorer passage is 8 s), at
 most one variant per kind and letter. An error is caught when a flag of its kind covers its
-time (0.5 s either side). Printed: caught / inserted per kind, and on the clean drafts the
-safety flags per 100 words of letter, per kind. The encoder's output is computed once per
+time (0.5 s either side; a dropped cue, the finding after it). Printed: caught / inserted per
+kind and the safety flags per 100 words of the clean drafts, at the shipped thresholds, then
+for the audio checks at other margins and for omissions at other lengths (the checks run once,
+with their thresholds opened wide, each flag keeping its lead: the sweep costs nothing more). The encoder's output is computed once per
 recording and shared by all its variants, as it would be in one recognition.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ import json
 import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -95,7 +97,9 @@ def insertions(words: list[Word], analysis) -> dict[str, list[tuple[list[Word], 
     sound = [(k,) for k, w in enumerate(words) if bare(w) in twins()]
     sides = [(k,) for k, w in enumerate(words) if bare(w) in ("left", "right")]
     units = [(k,) for k, w in enumerate(words) if bare(w) in UNIT_SWAP and k >= 2]
-    cues = [(k,) for k, w in enumerate(words[:-1]) if bare(w) in CUES and bare(words[k + 1]) in finding_words | negated]
+    findings = finding_words | negated
+    cues = [(k,) for k, w in enumerate(words[:-1]) if bare(w) in CUES
+            and any(bare(x) in findings for x in words[k + 1:k + 4])]  # "no lower extremity edema"
     sentences = [tuple(range(a + 1, b + 1)) for a, b in zip(sentence_ends, sentence_ends[1:]) if b - a >= 4
                  and words[a + 1].start > 10.0]
     for kind, found in (("sound-alike", sound), ("laterality", sides), ("dose", units), ("negation", cues),
@@ -105,7 +109,9 @@ def insertions(words: list[Word], analysis) -> dict[str, list[tuple[list[Word], 
             drop = set()
             for c in variant:
                 k = c[0]
-                spans.append((words[c[0]].start, words[c[-1]].end))
+                # a dropped cue is caught by a flag on the finding it negated, up to three words on
+                last = min(c[-1] + 3, len(words) - 1) if kind == "negation" else c[-1]
+                spans.append((words[c[0]].start, words[last].end))
                 if kind == "sound-alike":
                     changed[k] = swap(k, twins()[bare(words[k])][0])
                 elif kind == "laterality":
@@ -118,9 +124,46 @@ def insertions(words: list[Word], analysis) -> dict[str, list[tuple[list[Word], 
     return out
 
 
-def caught(flags, kind: str, span: tuple[float, float]) -> bool:
-    return any(f.kind == kind and f.start is not None and f.start - 0.5 <= span[1] and span[0] <= f.end + 0.5
-               for f in flags)
+AUDIO_KINDS = ("laterality", "dose", "negation")  # the checks with a margin in rules.toml
+SWEEP = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+GAPS = (1.0, 1.25, 1.5, 2.0, 2.5)  # omission: shortest stretch of unworded speech flagged, seconds
+NEVER = float("inf")
+
+
+def lead_at(flags, kind: str, span: tuple[float, float]) -> float:
+    """The lowest lead of the flags of this kind covering the span: a text check's flag has
+    none (-inf: flagged at any margin); no flag, +inf (never flagged)."""
+    leads = [value(f) for f in flags
+             if f.kind == kind and f.start is not None and f.start - 0.5 <= span[1] and span[0] <= f.end + 0.5]
+    return min(leads, default=NEVER)
+
+
+def value(flag) -> float:
+    """What a flag's threshold is judged on: an audio check's lead; an omission's length,
+    negated (flagged at min_gap g when -length <= -g); a text check's -inf."""
+    if flag.kind == "omission":
+        return -(flag.end - flag.start)
+    return -NEVER if flag.lead is None else flag.lead
+
+
+def widened():
+    """The audio checks' margins opened wide, so every reading's lead is kept on its flag and
+    each margin can be judged afterwards from the leads (a flag is raised at margin m when
+    its lead is m or less)."""
+    import copy
+
+    from pipeline.language.safety import common, doses, laterality, negation
+
+    from pipeline.language.safety import omission
+
+    shipped = common.rules()
+    wide = copy.deepcopy(shipped)
+    for kind in AUDIO_KINDS:
+        wide[kind]["margin"] = 1e6
+    wide["omission"]["min_gap_s"] = min(GAPS)
+    for module in (doses, laterality, negation, omission):
+        module.rules = lambda: wide
+    return {kind: shipped[kind]["margin"] for kind in AUDIO_KINDS} | {"omission": -shipped["omission"]["min_gap_s"]}
 
 
 def main() -> None:
@@ -138,8 +181,8 @@ def main() -> None:
     engine = engine_for(Settings(model=args.model))
     whisper = engine._whisper
     entries = [(d, e) for d in DATASETS for e in manifest(d)[:args.limit or None]]
-    inserted, hits = Counter(), Counter()
-    clean_flags, clean_words = Counter(), 0
+    margins = widened()
+    inserted, clean_flags, clean_words = defaultdict(list), [], 0
     began, letters = time.perf_counter(), 0
     day = dt.date(2026, 1, 1)
 
@@ -153,16 +196,15 @@ def main() -> None:
         shared = SharedPieces(whisper, audio, words)
         heard_speech = speech(audio)
         dictated, analysis = language(transcript, day, shared.scorer(transcript.language, words), heard_speech)
-        out = dict(words=sum(1 for t in dictated.tokens if t.kind == "word"), clean=Counter(f.kind for f in analysis.safety),
-                   inserted=Counter(), hits=Counter(), letters=1)
+        out = dict(words=sum(1 for t in dictated.tokens if t.kind == "word"),
+                   clean=[(f.kind, value(f)) for f in analysis.safety],
+                   inserted=defaultdict(list), letters=1)
         for kind, variants in insertions(words, analysis).items():
             for changed, spans in variants:
                 _, found = language(with_words(transcript, changed), day, shared.scorer(transcript.language, changed),
                                     heard_speech)
                 out["letters"] += 1
-                for span in spans:
-                    out["inserted"][kind] += 1
-                    out["hits"][kind] += caught(found.safety, kind, span)
+                out["inserted"][kind] += [lead_at(found.safety, kind, span) for span in spans]
         return entry["id"], out
 
     missing = [e["id"] for _, e in entries if not (CACHE / args.model / f"{e['id']}.json").exists()]
@@ -170,22 +212,38 @@ def main() -> None:
         sys.exit(f"{missing[0]} is not in {CACHE / args.model}: run python bench/verify.py --model {args.model} first")
     with ThreadPoolExecutor(2) as pool:  # the engine's two recognisers: CTranslate2 runs one call each at once
         for name, out in pool.map(one, entries):
-            inserted.update(out["inserted"])
-            hits.update(out["hits"])
-            clean_flags.update(out["clean"])
+            for kind, leads in out["inserted"].items():
+                inserted[kind] += leads
+            clean_flags += out["clean"]
             clean_words += out["words"]
             letters += out["letters"]
-            print(f"  {name}: " + ", ".join(f"{k} {out['hits'][k]}/{out['inserted'][k]}" for k in KINDS), flush=True)
+            print(f"  {name}: " + ", ".join(f"{k} {len(out['inserted'][k])}" for k in KINDS) + " inserted", flush=True)
     print(f"\n{len(entries)} dev dictations, {args.model}; {letters} letters through the language stage in "
           f"{time.perf_counter() - began:.0f} s")
-    print("inserted errors flagged:")
+    margin = lambda kind: margins.get(kind, 0.0)  # noqa: E731  (the text checks have no margin: 0 >= -inf)
+    print("inserted errors flagged, at the margins of models/clinical/safety/rules.toml:")
     for kind in KINDS:
-        share = hits[kind] / inserted[kind] if inserted[kind] else float("nan")
-        print(f"  {kind:12s} {hits[kind]:4d} / {inserted[kind]:4d} = {share:.3f}")
-    total = sum(clean_flags.values())
-    print(f"clean drafts: {total} safety flags on {clean_words} words = {100 * total / clean_words:.2f} per 100 words")
+        caught = sum(lead <= margin(kind) for lead in inserted[kind])
+        print(f"  {kind:12s} {caught:4d} / {len(inserted[kind]):4d} = {caught / max(len(inserted[kind]), 1):.3f}"
+              + (f"   (margin {margins[kind]:g} nats)" if kind in AUDIO_KINDS else "")
+              + (f"   (speech of {-margins[kind]:g} s or more)" if kind == "omission" else ""))
+    kept = [(k, lead) for k, lead in clean_flags if lead <= margin(k)]
+    print(f"clean drafts: {len(kept)} safety flags on {clean_words} words = {100 * len(kept) / clean_words:.2f} per 100 words")
     for kind in KINDS:
-        print(f"  {kind:12s} {clean_flags[kind]:4d} = {100 * clean_flags[kind] / clean_words:.2f} per 100 words")
+        n = sum(k == kind for k, _ in kept)
+        print(f"  {kind:12s} {n:4d} = {100 * n / clean_words:.2f} per 100 words")
+    print("\nthe audio checks at other margins (nats): inserted errors flagged, and clean flags per 100 words")
+    print("  margin      " + "".join(f"{m:>14g}" for m in SWEEP))
+    for kind in AUDIO_KINDS:
+        cells = []
+        for m in SWEEP:
+            share = sum(lead <= m for lead in inserted[kind]) / max(len(inserted[kind]), 1)
+            clean = sum(k == kind and lead <= m for k, lead in clean_flags)
+            cells.append(f"{share:6.3f} / {100 * clean / clean_words:4.2f}")
+        print(f"  {kind:12s}" + "".join(f"{c:>14s}" for c in cells))
+    print("  omission, shortest unworded speech flagged (s): " + ", ".join(
+        f"{g:g}: {sum(v <= -g for v in inserted['omission']) / max(len(inserted['omission']), 1):.3f} / "
+        f"{100 * sum(k == 'omission' and v <= -g for k, v in clean_flags) / clean_words:.2f}" for g in GAPS))
 
 
 if __name__ == "__main__":

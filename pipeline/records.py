@@ -247,6 +247,8 @@ class SafetyFlag:
     char_end: int
     start: float | None = None  # seconds in the recording, when it has one
     end: float | None = None
+    # nats the written reading beat its rival by on the recording (the audio checks), else None
+    lead: float | None = None
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from pipeline.learning.approvals import compare, learn_approval
 from pipeline.learning.store import PracticeStore, practice_path
 
 LETTERS = [
-    "Dear Dr. Okafor,\nThank you for seeing Mr. Albert Quimby. He was started on Prilosec 20 mg daily for reflux.\n"
+    "Dear Dr. Thistlewood,\nThank you for seeing Mr. Albert Quimby. He was started on Prilosec 20 mg daily for reflux.\n"
     "Yours sincerely,\nDr. Jane Smith",
-    "Dear Dr. Okafor,\nI reviewed Mrs. Edna Vantongeren today. She continues Prilosec 20 mg daily.\n"
+    "Dear Dr. Thistlewood,\nI reviewed Mrs. Edna Vantongeren today. She continues Prilosec 20 mg daily.\n"
     "Yours sincerely,\nDr. Jane Smith",
     "Dear colleague,\nMs. Ruth Pallister was started on Prilosec 20 mg daily at St. Wilfrid's Hospital.\n"
     "Kind regards,\nDr. Omar Haddad",
@@ -66,7 +66,7 @@ def test_learn_reads_letters_keeps_what_recurs_and_counts_each_letter_once(tmp_p
     assert practice.vocabulary["Prilosec"] == 3 and "Prilosec" in practice.names()
     # a name in one letter only (a patient's) is not kept; the colleague in two is
     assert not {"Quimby", "Vantongeren", "Pallister"} & set(practice.vocabulary)
-    assert practice.vocabulary["Okafor"] == 2
+    assert practice.vocabulary["Thistlewood"] == 2
     assert smith.vocabulary["Prilosec"] == 3 + 2  # the author's own letters count again on top
     assert main(["learn", str(folder), "--db", str(db)]) == 0
     assert "learned 0 letters (3 learned before, not counted again)" in capsys.readouterr().out
@@ -150,3 +150,21 @@ def test_an_accepted_rule_reaches_the_next_draft_flagged(tmp_path, clip):
     tables = docx.Document(report).tables
     assert any("Corrections by author" in h.text for h in docx.Document(report).paragraphs)
     assert any(row.cells[2].text not in ("", "–") for t in tables for row in t.rows[1:] if len(row.cells) == 5)
+
+
+def test_the_practices_names_are_candidates_for_a_doubtful_word_and_the_model_a_prior(tmp_path):
+    from pipeline.language.correction import correct
+    from pipeline.language.dictation import prepare
+    from pipeline.records import Word
+
+    folder, db = tmp_path / "letters", tmp_path / "jobs.sqlite3"
+    write_letters(folder)
+    assert main(["learn", str(folder), "--db", str(db)]) == 0
+    with PracticeStore(db) as store:
+        practice = store.practice()
+    said = [(" Dear", 0.9), (" Dr.", 0.9), (" Thistlewod,", 0.3), (" thank", 0.9), (" you.", 0.9)]
+    tokens, _, _ = prepare([Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(said)])
+    assert "Thistlewod" in [t.text for t in correct(tokens)]  # no such medicine: as heard
+    fixed = {t.text: t.heard for t in correct(tokens, practice=practice)}
+    assert fixed.get("Thistlewood") == "Thistlewod"  # the colleague the practice writes to, flagged as a correction
+    assert practice.prior(["started", "on"], "Prilosec", ["20"]) > practice.prior(["started", "on"], "Prylisic", ["20"])

@@ -24,11 +24,13 @@ def at(tokens: list[Token]) -> str:
     return f" at {clock(timed[0].start)}" if timed else ""
 
 
-def flag(kind: str, reason: str, tokens: list[Token]) -> SafetyFlag:
-    """A flag over these tokens (their characters and their audio)."""
+def flag(kind: str, reason: str, tokens: list[Token], lead: float | None = None) -> SafetyFlag:
+    """A flag over these tokens (their characters and their audio); ``lead``: by how many
+    nats the written reading beat its rival on the recording, for an audio check."""
     timed = [t for t in tokens if t.start is not None]
     return SafetyFlag(kind, reason, tokens[0].char_start, tokens[-1].char_end,
-                      timed[0].start if timed else None, max(t.end for t in timed) if timed else None)
+                      timed[0].start if timed else None, max(t.end for t in timed) if timed else None,
+                      None if lead is None else round(lead, 2))
 
 
 def words_between(dictated: Dictated, start: int, end: int) -> list[int]:

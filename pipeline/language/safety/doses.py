@@ -78,7 +78,8 @@ def heard_units(dictated: Dictated, scorer) -> list[SafetyFlag]:
         written, other = scorer.compare(span[0].start, span[-1].end, readings)
         if other >= written - margin:
             found.append(flag("dose", f"Unit check: the recording fits \u201c{spoken[twin[unit]]}\u201d almost as well "
-                                      f"as \u201c{spoken[unit]}\u201d ({written - other:+.1f}); listen{at(span)}.", span))
+                                      f"as \u201c{spoken[unit]}\u201d ({written - other:+.1f}); listen{at(span)}.", span,
+                              written - other))
     return found
 
 

@@ -63,7 +63,7 @@ def check(dictated: Dictated, analysis: Analysis, scorer=None) -> list[SafetyFla
             heard_flagged.add(i)
             found.append(flag("laterality", f"Side check: the recording fits \u201c{sides[side]}\u201d almost as well "
                                             f"as \u201c{token.text}\u201d ({written - other:+.1f}); listen{at([token])}.",
-                              [token]))
+                              [token], written - other))
     if "bilateral" in analysis.text.lower() or "both sides" in analysis.text.lower():
         return found
     by_part: dict[str, list[tuple[int, str]]] = defaultdict(list)

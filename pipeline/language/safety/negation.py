@@ -9,13 +9,8 @@ with the recording's scorer.
 """
 from __future__ import annotations
 
-from ...records import Analysis, Dictated, SafetyFlag, Token
+from ...records import Analysis, Dictated, SafetyFlag
 from .common import at, flag, rules, words_between
-
-
-def _readings(before: Token, words: list[Token], cues: list[str]) -> list[str]:
-    finding = " ".join(t.text for t in words)
-    return [f"{before.text} {finding}"] + [f"{before.text} {cue} {finding}" for cue in cues]
 
 
 def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
@@ -27,30 +22,28 @@ def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
         if term.type not in r["types"]:
             continue
         inside = words_between(dictated, term.start, term.end)
-        if not inside or tokens[inside[0]].start is None or inside[0] == 0:
+        if not inside or any(tokens[i].start is None for i in inside):
             continue
         words = [tokens[i] for i in inside]
-        before = tokens[inside[0] - 1]
-        if before.kind != "word" or before.start is None:
-            continue  # the finding starts a sentence or follows a mark: the cue is tried only between words
-        if before.text.lower() in cues:  # negated by the word before it: is that word in the audio?
-            earlier = tokens[inside[0] - 2] if inside[0] >= 2 else None
-            if earlier is None or earlier.kind != "word" or earlier.start is None:
-                continue
-            written, without = scorer.compare(earlier.start, words[-1].end,
-                                              [f"{earlier.text} {before.text} {' '.join(t.text for t in words)}",
-                                               f"{earlier.text} {' '.join(t.text for t in words)}"])
+        finding = " ".join(t.text for t in words)
+        before = tokens[inside[0] - 1] if inside[0] else None
+        if before is not None and before.kind == "word" and before.text.lower() in cues and before.start is not None:
+            # negated by the word before it: is that word in the audio?
+            written, without = scorer.compare(before.start, words[-1].end, [f"{before.text} {finding}", finding])
             if without >= written - margin:
                 found.append(flag("negation", f"Negation check: the recording fits \u201c{term.text}\u201d without "
-                                              f"\u201c{before.text}\u201d almost as well; listen whether it is absent or "
-                                              f"present{at([before])}.", [before, *words]))
+                                              f"\u201c{before.text}\u201d almost as well ({written - without:+.1f}); "
+                                              f"listen whether it is absent or present{at([before])}.", [before, *words],
+                                  written - without))
             continue
         if term.negated:
             continue  # negated further back ("denies fever, chills or ..."): nothing was dropped just here
-        scores = scorer.compare(before.start, words[-1].end, _readings(before, words, cues))
+        # the finding's own stretch, read with a cue in front: the passage around it holds the
+        # audio before the finding, where a dropped "no" was said
+        scores = scorer.compare(words[0].start, words[-1].end, [finding] + [f"{cue} {finding}" for cue in cues])
         best = max(range(1, len(scores)), key=lambda k: scores[k])
         if scores[best] >= scores[0] - margin:
             found.append(flag("negation", f"Negation check: the recording may say \u201c{cues[best - 1]} "
-                                          f"{term.text}\u201d; listen whether it is absent or present{at(words)}.",
-                              words))
+                                          f"{term.text}\u201d ({scores[0] - scores[best]:+.1f}); listen whether it is "
+                                          f"absent or present{at(words)}.", words, scores[0] - scores[best]))
     return found
