@@ -77,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="base")
     parser.add_argument("--weights", default="0,0.25,0.5,1", help="prior weights to try (nats per nat)")
+    parser.add_argument("--approvals-only", action="store_true", help="only the approvals replay (step 3)")
     args = parser.parse_args()
 
     from pipeline.asr.audio import decode
@@ -127,16 +128,17 @@ def main() -> None:
 
     shipped = verify.rules()
     results = {}
-    print(f"\n{len(rows)} dev dictations, {args.model}")
-    print(line("text only, no practice", score(*run(None, scorer=False))))
-    print(line("text only, practice vocabulary", score(*run(practice, scorer=False))))
-    print(line("checked, no practice", score(*run(None))))
-    for weight in (float(w) for w in args.weights.split(",")):
-        verify.rules = lambda w=weight: replace(shipped, prior_weight=w)
-        results[weight] = score(*run(practice))
-        print(line(f"checked, practice, prior weight {weight:g}", results[weight]))
-    verify.rules = lambda: shipped
-    print(f"  (scoring and language stage: {time.perf_counter() - began:.0f} s)")
+    print(f"\n{len(rows)} dev dictations, {args.model}; the shipped prior weight is {shipped.prior_weight:g}")
+    if not args.approvals_only:
+        print(line("text only, no practice", score(*run(None, scorer=False))))
+        print(line("text only, practice vocabulary", score(*run(practice, scorer=False))))
+        print(line("checked, no practice", score(*run(None))))
+        for weight in (float(w) for w in args.weights.split(",")):
+            verify.rules = lambda w=weight: replace(shipped, prior_weight=w)
+            results[weight] = score(*run(practice))
+            print(line(f"checked, practice, prior weight {weight:g}", results[weight]))
+        verify.rules = lambda: shipped
+        print(f"  (scoring and language stage: {time.perf_counter() - began:.0f} s)")
 
     # approvals: the first half of each set approved with the reference as the secretary's text
     first = {k for d in DATASETS for k in [i for i, r in enumerate(rows) if r["dataset"] == d][::2]}

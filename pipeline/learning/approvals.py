@@ -2,8 +2,8 @@
 
 The draft's words and the approved letter's are aligned (difflib, as the review page aligns
 edits). A replaced stretch of one to three words on either side ("Prylisic" → "Prilosec",
-"met for men" → "metformin") is a substitution, counted per author; seen twice, it becomes a
-suggested rule for a secretary to accept or reject (``dictation vocabulary``). Words the
+"met for men" → "metformin"), holding a word that is not everyday English, is a
+substitution, counted per author; seen twice, it becomes a suggested rule for a secretary to accept or reject (``dictation vocabulary``). Words the
 secretary typed in join the author's vocabulary. The share of the draft's words changed is
 the author's correction rate for the day report.
 """
@@ -13,10 +13,23 @@ import difflib
 import re
 from collections import Counter
 
+from wordfreq import zipf_frequency
+
 from .store import PracticeStore
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 MAX_WORDS = 3
+# A replacement is a mishearing worth a rule only when what the draft had holds a word that
+# is not everyday English ("Prylisic", "amgus"): an edit of ordinary words ("as" → "is",
+# "place" → "placed", "3" → "three") depends on its sentence, and as a rule it would
+# rewrite every letter's correct uses (replayed on the dev dictations, such rules made the
+# other half's WER worse, bench/learning.py).
+EVERYDAY_ZIPF = 3.0
+
+
+def mishearing(heard: list[str]) -> bool:
+    return any(w.isalpha() and zipf_frequency(w, "en") < EVERYDAY_ZIPF for w in heard) or any(
+        any(c.isalpha() for c in w) and any(c.isdigit() for c in w) for w in heard)  # "g3": a glued unit
 
 
 def compare(draft: str, final: str) -> tuple[list[tuple[str, str]], Counter, int, int]:
@@ -29,7 +42,7 @@ def compare(draft: str, final: str) -> tuple[list[tuple[str, str]], Counter, int
             continue
         changed += max(b - a, d - c)
         typed.update(w for w in new[c:d] if w.isalpha())
-        if tag == "replace" and b - a <= MAX_WORDS and d - c <= MAX_WORDS:
+        if tag == "replace" and b - a <= MAX_WORDS and d - c <= MAX_WORDS and mishearing(old[a:b]):
             subs.append((" ".join(old[a:b]).lower(), " ".join(new[c:d])))
     return subs, typed, len(old), changed
 
