@@ -170,6 +170,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="base")
     parser.add_argument("--limit", type=int, default=0, help="only the first N dictations of each set")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="only these kinds of error, comma-separated")
+    parser.add_argument("--misses", type=Path, help="write the errors missed at the shipped margins here (JSON)")
     args = parser.parse_args()
 
     from pipeline.asr.audio import decode
@@ -182,6 +184,8 @@ def main() -> None:
     whisper = engine._whisper
     entries = [(d, e) for d in DATASETS for e in manifest(d)[:args.limit or None]]
     margins = widened()
+    kinds = args.kinds.split(",")
+    misses = []
     inserted, clean_flags, clean_words = defaultdict(list), [], 0
     began, letters = time.perf_counter(), 0
     day = dt.date(2026, 1, 1)
@@ -200,11 +204,20 @@ def main() -> None:
                    clean=[(f.kind, value(f)) for f in analysis.safety],
                    inserted=defaultdict(list), letters=1)
         for kind, variants in insertions(words, analysis).items():
+            if kind not in kinds:
+                continue
             for changed, spans in variants:
                 _, found = language(with_words(transcript, changed), day, shared.scorer(transcript.language, changed),
                                     heard_speech)
                 out["letters"] += 1
-                out["inserted"][kind] += [lead_at(found.safety, kind, span) for span in spans]
+                leads = [lead_at(found.safety, kind, span) for span in spans]
+                out["inserted"][kind] += leads
+                for span, lead in zip(spans, leads):
+                    if lead > margins.get(kind, 0.0):  # missed at the shipped margin: what was around it
+                        near = [w.text for w in changed if span[0] - 4 <= w.start <= span[1] + 3]
+                        misses.append(dict(id=entry["id"], kind=kind, at=round(span[0], 2), lead=lead,
+                                           text="".join(near), flags=[(f.start, f.end, f.lead, f.reason)
+                                                                      for f in found.safety if f.kind == kind]))
         return entry["id"], out
 
     missing = [e["id"] for _, e in entries if not (CACHE / args.model / f"{e['id']}.json").exists()]
@@ -232,6 +245,8 @@ def main() -> None:
     for kind in KINDS:
         n = sum(k == kind for k, _ in kept)
         print(f"  {kind:12s} {n:4d} = {100 * n / clean_words:.2f} per 100 words")
+    if args.misses:
+        args.misses.write_text(json.dumps(misses, indent=1, default=str), encoding="utf-8")
     print("\nthe audio checks at other margins (nats): inserted errors flagged, and clean flags per 100 words")
     print("  margin      " + "".join(f"{m:>14g}" for m in SWEEP))
     for kind in AUDIO_KINDS:

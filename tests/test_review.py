@@ -56,10 +56,12 @@ def test_dictated_draft_has_headings_summary_and_comments():
     assert cells["Appointments to schedule"] == "6 weeks: due 2027-01-06"
     assert cells["ICD-10-CM suggestions (check before billing)"] == "I10 Essential hypertension"
     comments = [c.text for c in doc.comments]
-    assert any(c.startswith("Corrected from \u201cmet for min\u201d") for c in comments)
+    # metformin is on the ISMP list too: its sound-alike flag and the correction share one comment
+    assert any("Corrected from \u201cmet for min\u201d" in c for c in comments)
+    assert any(c.startswith("Sound-alike medicine: \u201cmetformin\u201d") for c in comments)
     assert any(c.startswith("Negated: \u201cchest pain\u201d") for c in comments)
     lit = {r.text: r.font.highlight_color for p in doc.paragraphs for r in p.runs if r.font.highlight_color}
-    assert lit["metformin"] == WD_COLOR_INDEX.YELLOW and lit["chest"] == WD_COLOR_INDEX.TURQUOISE
+    assert lit["metformin"] == WD_COLOR_INDEX.PINK and lit["chest"] == WD_COLOR_INDEX.TURQUOISE  # safety first
     assert doc.sections[0].header.paragraphs[0].text == "DRAFT — for review"
 
 

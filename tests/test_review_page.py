@@ -273,7 +273,10 @@ def test_the_page_reads_the_letter_the_worker_saved(tmp_path, synth):
     transcript = Transcript.from_dict(json.loads((Path(job.archive_dir) / "transcript.json").read_text()))
     dictated, analysis = language(transcript, dt.date.fromisoformat(job.received_at[:10]))
     assert Dictated.from_dict(saved["dictated"]) == dictated  # the same record the draft was made from
-    assert saved["analysis"] == json.loads(json.dumps(analysis.to_dict()))
+    # the safety checks asked the recording, which this text-only rerun has not got: the rest is the same
+    fresh = json.loads(json.dumps(analysis.to_dict()))
+    assert {k: v for k, v in saved["analysis"].items() if k != "safety"} == {k: v for k, v in fresh.items() if k != "safety"}
+    assert json.loads(json.dumps(Analysis.from_dict(saved["analysis"]).to_dict()))["safety"] == saved["analysis"]["safety"]
     assert Analysis.from_dict(saved["analysis"]).sections == analysis.sections
 
     words = [i for i, t in enumerate(saved["dictated"]["tokens"]) if t["kind"] == "word"]

@@ -24,6 +24,11 @@ def at(tokens: list[Token]) -> str:
     return f" at {clock(timed[0].start)}" if timed else ""
 
 
+def fitted(lead: float) -> str:
+    """How the rival reading fitted, for the reason's words: a lead of -2.8 means it fitted better."""
+    return "better than" if lead < 0 else "almost as well as"
+
+
 def flag(kind: str, reason: str, tokens: list[Token], lead: float | None = None) -> SafetyFlag:
     """A flag over these tokens (their characters and their audio); ``lead``: by how many
     nats the written reading beat its rival on the recording, for an audio check."""

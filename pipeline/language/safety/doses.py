@@ -18,7 +18,7 @@ import tomllib
 
 from ...files import models_dir, once
 from ...records import Analysis, Dictated, SafetyFlag
-from .common import at, flag, rules, words_between
+from .common import at, fitted, flag, rules, words_between
 
 MASS = {"g": 1000.0, "mg": 1.0, "mcg": 0.001}  # in mg
 UNIT_NAMES = {"gm": "g", "grams": "g", "gram": "g", "milligrams": "mg", "micrograms": "mcg", "ug": "mcg",
@@ -77,9 +77,9 @@ def heard_units(dictated: Dictated, scorer) -> list[SafetyFlag]:
         readings = [f"{amount} {spoken[unit]}", f"{amount} {spoken[twin[unit]]}"]
         written, other = scorer.compare(span[0].start, span[-1].end, readings)
         if other >= written - margin:
-            found.append(flag("dose", f"Unit check: the recording fits \u201c{spoken[twin[unit]]}\u201d almost as well "
-                                      f"as \u201c{spoken[unit]}\u201d ({written - other:+.1f}); listen{at(span)}.", span,
-                              written - other))
+            lead = written - other
+            found.append(flag("dose", f"Unit check: the recording fits \u201c{spoken[twin[unit]]}\u201d {fitted(lead)} "
+                                      f"\u201c{spoken[unit]}\u201d ({lead:+.1f}); listen{at(span)}.", span, lead))
     return found
 
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from ...files import once
 from ...records import Analysis, Dictated, SafetyFlag
 from .. import lexicons
-from .common import at, flag, rules
+from .common import at, fitted, flag, rules
 
 
 def _sides(dictated: Dictated) -> list[tuple[int, str]]:
@@ -61,9 +61,9 @@ def check(dictated: Dictated, analysis: Analysis, scorer=None) -> list[SafetyFla
         written, other = scorer.compare(token.start, token.end, [token.text, sides[side]])
         if other >= written - margin:
             heard_flagged.add(i)
-            found.append(flag("laterality", f"Side check: the recording fits \u201c{sides[side]}\u201d almost as well "
-                                            f"as \u201c{token.text}\u201d ({written - other:+.1f}); listen{at([token])}.",
-                              [token], written - other))
+            lead = written - other
+            found.append(flag("laterality", f"Side check: the recording fits \u201c{sides[side]}\u201d {fitted(lead)} "
+                                            f"\u201c{token.text}\u201d ({lead:+.1f}); listen{at([token])}.", [token], lead))
     if "bilateral" in analysis.text.lower() or "both sides" in analysis.text.lower():
         return found
     by_part: dict[str, list[tuple[int, str]]] = defaultdict(list)

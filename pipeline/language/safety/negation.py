@@ -10,7 +10,7 @@ with the recording's scorer.
 from __future__ import annotations
 
 from ...records import Analysis, Dictated, SafetyFlag
-from .common import at, flag, rules, words_between
+from .common import at, fitted, flag, rules, words_between
 
 
 def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
@@ -31,10 +31,10 @@ def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
             # negated by the word before it: is that word in the audio?
             written, without = scorer.compare(before.start, words[-1].end, [f"{before.text} {finding}", finding])
             if without >= written - margin:
+                lead = written - without
                 found.append(flag("negation", f"Negation check: the recording fits \u201c{term.text}\u201d without "
-                                              f"\u201c{before.text}\u201d almost as well ({written - without:+.1f}); "
-                                              f"listen whether it is absent or present{at([before])}.", [before, *words],
-                                  written - without))
+                                              f"\u201c{before.text}\u201d {fitted(lead)} with it ({lead:+.1f}); listen "
+                                              f"whether it is absent or present{at([before])}.", [before, *words], lead))
             continue
         if term.negated:
             continue  # negated further back ("denies fever, chills or ..."): nothing was dropped just here
