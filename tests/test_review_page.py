@@ -172,7 +172,8 @@ def scan_desk(tmp_path_factory) -> Settings:
 
     page = scans.render_page(["Patient: Mary Jones    DOB: 03/04/1950",
                               "ASSESSMENT: Hypertension, well controlled. She denies chest pain.",
-                              "PLAN: Continue lisinopril 10 mg daily and furosemide 20 mg daily."])
+                              "PLAN: Continue lisinopril 10 mg daily and furosemide 20 mg daily.",
+                              "Hydroxyzine 25 mg at night for itching."])
     return batch_desk(tmp_path_factory.mktemp("scan-review"),
                       lambda inbox: scans.degrade(scans.scribble(page, (0.5, 0.5, 0.85, 0.58))).save(inbox / "jones scan.png"))
 
@@ -202,6 +203,11 @@ def test_scan_review_boxes_the_word_on_the_page(scan_desk):
         assert all(abs(a - b) < 0.01 for a, b in zip(shown, want)), (shown, want)  # the box sits on the word
         flags = page.inner_text("#flags")
         assert "not read: read it on the scan (page 1)" in flags and "Negated" in flags
+        # a safety flag (ISMP: hydroxyzine/hydralazine) in its own colour, at the head of the list
+        assert page.locator("#letter .w.safety").first.inner_text() == "Hydroxyzine"
+        assert page.locator("#flags li").first.get_attribute("class") == "safety"
+        assert page.inner_text("#flags li >> nth=0").startswith("Sound-alike medicine: \u201cHydroxyzine\u201d")
+        assert page.locator("#letter .w.flag").count() >= 1  # the other marks keep theirs
         page.click("#letter .w >> text=lisinopril")  # the text cursor in a word moves the box too
         moved = page.evaluate("document.querySelector('#pages .box').style.left")
         assert moved and float(moved.rstrip("%")) / 100 != pytest.approx(want[0], abs=0.005)

@@ -41,7 +41,7 @@ from ...desk import outbox as ob
 from ...desk.store import Store
 from ...errors import DictationError
 from ...language.clinical import analyse
-from ...letters.draft import review_marks, scan_place
+from ...letters.draft import HIGHLIGHT, NEGATION, SAFETY, review_marks, scan_place
 from ...ocr.pages import page_name
 from ...process import complete_info, draft_bytes, language
 from ...records import Analysis, Dictated, LetterInfo, Transcript
@@ -50,6 +50,8 @@ from .. import edits
 STATIC = Path(__file__).with_name("static")
 JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 QUEUE_STATES = ("drafted", "in_review")
+# the page shows a mark in the draft's colour: a safety flag (the errors that hurt) apart from the rest
+MARK_CLASS = {HIGHLIGHT: "flag", NEGATION: "negation", SAFETY: "safety"}
 
 
 class ReviewApp:
@@ -133,6 +135,7 @@ class ReviewApp:
         words = transcript.words
         tokens = [{"text": t.text, "kind": t.kind, "start": t.start, "end": t.end,
                    "flag": marks[i][1] if i in marks else None, "marked": i in marks,
+                   "mark": MARK_CLASS.get(marks[i][0]) if i in marks else None,
                    **(dict(zip(("page", "box"), scan_place(words, t.sources))) if transcript.is_scan else {})}
                   for i, t in enumerate(dictated.tokens)]
         return JSONResponse({"id": job.id, "state": job.state, "type": job.letter_type, "author": job.author,

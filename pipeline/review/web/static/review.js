@@ -60,7 +60,7 @@ function render(data) {
       letter.append(document.createTextNode(" "));
     if (token.kind === "word" && (token.start !== null || token.box)) {
       const span = document.createElement("span");
-      span.className = "w" + (token.marked ? (token.flag && token.flag.startsWith("Negated") ? " negation" : " flag") : "");
+      span.className = "w" + (token.mark ? " " + token.mark : "");
       span.textContent = token.text;
       if (token.box) { span.dataset.page = token.page; span.dataset.box = JSON.stringify(token.box); }
       else { span.dataset.start = token.start; span.dataset.end = token.end; }
@@ -69,7 +69,13 @@ function render(data) {
         const item = document.createElement("li");
         item.textContent = token.flag;
         item.addEventListener("click", () => jump(span));
-        flags.append(item);
+        if (token.mark === "safety") {  // the errors that hurt head the list, in the letter's order
+          item.className = "safety";
+          const last = flags.querySelectorAll("li.safety");
+          if (last.length) last[last.length - 1].after(item); else flags.prepend(item);
+        } else {
+          flags.append(item);
+        }
       }
       words.push(span);
       letter.append(span);
