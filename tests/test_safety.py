@@ -58,6 +58,8 @@ def test_one_body_part_given_both_sides_is_flagged_unless_both_are_meant():
     assert flags("Exam of the right knee and the left knee is normal. Right knee pain.", "laterality") == []
     assert flags("Bilateral knee pain, right knee worse than the left knee.", "laterality") == []
     assert flags("Right knee pain. Left shoulder pain.", "laterality") == []
+    glued = flags("She has right-knee pain. Assessment: left knee osteoarthritis.", "laterality")  # as Whisper glues it
+    assert len(glued) == 1 and "knee" in glued[0].reason
 
 
 def test_a_clean_letter_has_no_safety_flags():
@@ -78,6 +80,7 @@ def test_the_draft_carries_each_flag_with_its_reason_in_a_word_comment():
 
 
 SAID = ("The patient reports pain in the right knee for two weeks. She has no chest pain and no fever. "
+        "She denies any shortness of breath. "
         "Her blood pressure today is one hundred and thirty over eighty. She takes metoprolol twenty five "
         "milligrams twice daily. We will see her again in a month.")
 
@@ -128,10 +131,31 @@ def test_a_negation_the_text_lost_is_flagged(heard):
     assert found and "chest pain" in found[0].reason, found
 
 
+def test_a_cue_dropped_words_before_its_finding_is_flagged(heard):
+    """"She [denies] any shortness of breath": the lost word is not next to the finding."""
+    words = list(heard[2].words)
+    k = index_of(words, "denies")
+    found = [f for f in audio_flags(heard, words[:k] + words[k + 1:]) if f.kind == "negation"]
+    assert found and "denies any shortness of breath" in found[0].reason.lower(), found
+    assert found[0].start <= words[k + 1].start  # the flag starts where the cue was lost
+
+
+def test_a_side_glued_to_its_body_part_is_checked_too(heard):
+    """Whisper sometimes writes "right-knee": the side is the head of the word."""
+    words = list(heard[2].words)
+    k = index_of(words, "right")
+    glued = replace(words[k], text=" left-" + words[k + 1].text.strip(), end=words[k + 1].end)
+    found = [f for f in audio_flags(heard, words[:k] + [glued] + words[k + 2:]) if f.kind == "laterality"]
+    assert found and "\u201cright-knee\u201d" in found[0].reason, found
+
+
 def test_a_unit_the_audio_does_not_support_is_flagged(heard):
     words = list(heard[2].words)
     k = next(k for k, w in enumerate(words) if w.text.strip(" ,.").lower() in ("milligrams", "mg"))
     words[k] = replace(words[k], text=" micrograms")
+    found = [f for f in audio_flags(heard, words) if f.kind == "dose"]
+    assert found and "\u201cmilligrams\u201d" in found[0].reason, found
+    words[k] = replace(words[k], text=" mcg")  # the unit written as its letters is put to the audio too
     found = [f for f in audio_flags(heard, words) if f.kind == "dose"]
     assert found and "\u201cmilligrams\u201d" in found[0].reason, found
 

@@ -24,6 +24,8 @@ MASS = {"g": 1000.0, "mg": 1.0, "mcg": 0.001}  # in mg
 UNIT_NAMES = {"gm": "g", "grams": "g", "gram": "g", "milligrams": "mg", "micrograms": "mcg", "ug": "mcg",
               "unit": "units", "iu": "units", "international units": "units", "ml": "ml", "meq": "meq"}
 DOSE = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)")
+UNIT_WORD = re.compile(r"([A-Za-z]+)(-.*)?")  # "mcg", or "mcg-COMA" glued to what followed it
+NUMBER_END = re.compile(r"\d(?:\.\d+)?$")  # a token ending in a number: "500", "D500", "N0.25"
 
 
 @once
@@ -59,27 +61,31 @@ def usual(ranges: dict[str, tuple[float, float]]) -> str:
 
 def heard_units(dictated: Dictated, scorer) -> list[SafetyFlag]:
     """Units after a number whose sound-alike fits the recording almost as well. A dose is
-    one token ("25 mg") or a number and a unit; either way the stretch is the number's and
-    the unit's audio, read with the unit said in full."""
+    one token ("25 mg") or a number and a unit, the number possibly glued to the word before
+    it ("D500 mcg", "N0.25 mcg"); either way the stretch is the number's and the unit's audio,
+    read with each unit in every way it is said (the word, or its letters: "mcg")."""
     spoken, twin, margin = rules()["dose"]["spoken"], rules()["dose"]["twin"], rules()["dose"]["margin"]
     tokens = dictated.tokens
     found = []
     for i, token in enumerate(tokens):
         whole = DOSE.fullmatch(token.text)
+        unit_word = UNIT_WORD.fullmatch(token.text)
         if whole:
-            amount, unit, span = whole.group(1), unit_of(whole.group(2)), [token]
-        elif i and re.fullmatch(r"\d+(?:\.\d+)?", tokens[i - 1].text):
-            amount, unit, span = tokens[i - 1].text, unit_of(token.text), [tokens[i - 1], token]
+            said, unit, tail, span = whole.group(1), unit_of(whole.group(2)), "", [token]
+        elif unit_word and i and NUMBER_END.search(tokens[i - 1].text):
+            said, unit, tail, span = tokens[i - 1].text, unit_of(unit_word.group(1)), unit_word.group(2) or "", [
+                tokens[i - 1], token]
         else:
             continue
         if unit not in twin or any(t.start is None or not t.sources for t in span):
             continue
-        readings = [f"{amount} {spoken[unit]}", f"{amount} {spoken[twin[unit]]}"]
-        written, other = scorer.compare(span[0].start, span[-1].end, readings)
+        ours, theirs = spoken[unit], spoken[twin[unit]]
+        scores = scorer.compare(span[0].start, span[-1].end, [f"{said} {form}{tail}" for form in (*ours, *theirs)])
+        written, other = max(scores[:len(ours)]), max(scores[len(ours):])
         if other >= written - margin:
             lead = written - other
-            found.append(flag("dose", f"Unit check: the recording fits \u201c{spoken[twin[unit]]}\u201d {fitted(lead)} "
-                                      f"\u201c{spoken[unit]}\u201d ({lead:+.1f}); listen{at(span)}.", span, lead))
+            found.append(flag("dose", f"Unit check: the recording fits \u201c{theirs[0]}\u201d {fitted(lead)} "
+                                      f"\u201c{ours[0]}\u201d ({lead:+.1f}); listen{at(span)}.", span, lead))
     return found
 
 

@@ -18,8 +18,16 @@ from .common import at, fitted, flag, rules
 
 
 def _sides(dictated: Dictated) -> list[tuple[int, str]]:
+    """(token, side) of each side in the letter: a word of its own, or the head of a word the
+    recogniser glued with hyphens ("right-sided", "left-hand", "right-great-toe")."""
     sides = rules()["laterality"]["sides"]
-    return [(i, t.text.lower()) for i, t in enumerate(dictated.tokens) if t.kind == "word" and t.text.lower() in sides]
+    heads = ((i, t.text.lower().partition("-")[0]) for i, t in enumerate(dictated.tokens) if t.kind == "word")
+    return [(i, head) for i, head in heads if head in sides]
+
+
+def _other_side(text: str, side: str, other: str) -> str:
+    """The token's text with its side turned the other way, its case and glued words kept."""
+    return (other.capitalize() if text[:1].isupper() else other) + text[len(side):]
 
 
 @once
@@ -32,10 +40,13 @@ def _part(dictated: Dictated, i: int) -> str | None:
     words ("right lower extremity", "left upper quadrant"); plurals count as the part."""
     skip = set(rules()["laterality"]["skip"])
     tokens = dictated.tokens
+    glued = tokens[i].text.lower().split("-")[1:]  # "right-great-toe": the part is in the token
+    following = []
     for j in range(i + 1, min(i + 4, len(tokens))):
         if tokens[j].kind != "word":
-            return None
-        word = tokens[j].text.lower()
+            break
+        following.append(tokens[j].text.lower())
+    for word in (glued + following)[:3]:
         for form in (word, word.removesuffix("s"), word.removesuffix("es")):
             if form in _anatomy():
                 return form
@@ -58,11 +69,12 @@ def check(dictated: Dictated, analysis: Analysis, scorer=None) -> list[SafetyFla
         token = dictated.tokens[i]
         if scorer is None or token.start is None:
             continue
-        written, other = scorer.compare(token.start, token.end, [token.text, sides[side]])
+        turned = _other_side(token.text, side, sides[side])
+        written, other = scorer.compare(token.start, token.end, [token.text, turned])
         if other >= written - margin:
             heard_flagged.add(i)
             lead = written - other
-            found.append(flag("laterality", f"Side check: the recording fits \u201c{sides[side]}\u201d {fitted(lead)} "
+            found.append(flag("laterality", f"Side check: the recording fits \u201c{turned}\u201d {fitted(lead)} "
                                             f"\u201c{token.text}\u201d ({lead:+.1f}); listen{at([token])}.", [token], lead))
     if "bilateral" in analysis.text.lower() or "both sides" in analysis.text.lower():
         return found

@@ -2,14 +2,15 @@
 
 "No chest pain" written as "chest pain" turns a normal finding into a symptom, and short
 function words are what a recogniser drops most. Each finding the letter states as present
-is put to the recording with a cue before it ("no", "not", "denies", "without"); each
-negated finding without its cue. A reading that fits the audio within ``margin`` nats of
+is put to the recording with a cue ("no", "not", "denies", "without") before it or before
+one of the few words ahead of it in its clause; each finding negated by the word before it
+is put to the recording without that word. A reading that fits the audio within ``margin`` nats of
 the written one (or better) is flagged. Text alone cannot see a lost word: this runs only
 with the recording's scorer.
 """
 from __future__ import annotations
 
-from ...records import Analysis, Dictated, SafetyFlag
+from ...records import Analysis, Dictated, SafetyFlag, Token
 from .common import at, fitted, flag, rules, words_between
 
 
@@ -38,12 +39,38 @@ def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
             continue
         if term.negated:
             continue  # negated further back ("denies fever, chills or ..."): nothing was dropped just here
-        # the finding's own stretch, read with a cue in front: the passage around it holds the
-        # audio before the finding, where a dropped "no" was said
-        scores = scorer.compare(words[0].start, words[-1].end, [finding] + [f"{cue} {finding}" for cue in cues])
+        # a dropped cue stood before the finding, or a few words earlier in its clause ("He
+        # [denies] any more diarrhea", "X-ray did [not] show any CHF"): each place is put to the
+        # recording with each cue, over the stretch from the clause's first word read here
+        lead_in = clause_before(tokens, inside[0], r["reach"], cues)
+        span = [tokens[i] for i in lead_in] + words
+        if any(t.start is None for t in span):
+            continue
+        said = [t.text for t in span]
+        readings = [" ".join(said)] + [with_cue(said, k, cue) for k in range(len(lead_in) + 1) for cue in cues]
+        scores = scorer.compare(span[0].start, span[-1].end, readings)
         best = max(range(1, len(scores)), key=lambda k: scores[k])
         if scores[best] >= scores[0] - margin:
-            found.append(flag("negation", f"Negation check: the recording may say \u201c{cues[best - 1]} "
-                                          f"{term.text}\u201d ({scores[0] - scores[best]:+.1f}); listen whether it is "
-                                          f"absent or present{at(words)}.", words, scores[0] - scores[best]))
+            lead = scores[0] - scores[best]
+            found.append(flag("negation", f"Negation check: the recording may say \u201c{readings[best]}\u201d "
+                                          f"({lead:+.1f}); listen whether {term.text} is absent or present"
+                                          f"{at(span)}.", span, lead))
     return found
+
+
+def with_cue(said: list[str], k: int, cue: str) -> str:
+    """The words with the cue put before word k; a sentence's capital moves to the cue."""
+    if k == 0 and said[0][:1].isupper() and not said[0].isupper():
+        return " ".join([cue.capitalize(), said[0][0].lower() + said[0][1:], *said[1:]])
+    return " ".join(said[:k] + [cue] + said[k:])
+
+
+def clause_before(tokens: list[Token], first: int, reach: int, cues: list[str]) -> list[int]:
+    """Up to ``reach`` word tokens just before token ``first``, within its clause: a mark, a
+    line break or a cue already written ends the search (a cue there is not missing)."""
+    out: list[int] = []
+    i = first - 1
+    while i >= 0 and len(out) < reach and tokens[i].kind == "word" and tokens[i].text.lower() not in cues:
+        out.insert(0, i)
+        i -= 1
+    return out
