@@ -177,6 +177,7 @@ def main() -> None:
     from pipeline.asr.audio import decode
     from pipeline.cli.common import engine_for
     from pipeline.config import Settings
+    from pipeline.language import safety
     from pipeline.language.vocabulary import speech
     from pipeline.process import language
 
@@ -186,7 +187,7 @@ def main() -> None:
     margins = widened()
     kinds = args.kinds.split(",")
     misses = []
-    inserted, clean_flags, clean_words = defaultdict(list), [], 0
+    inserted, clean_flags, clean_words, costs = defaultdict(list), [], 0, []
     began, letters = time.perf_counter(), 0
     day = dt.date(2026, 1, 1)
 
@@ -200,9 +201,14 @@ def main() -> None:
         shared = SharedPieces(whisper, audio, words)
         heard_speech = speech(audio)
         dictated, analysis = language(transcript, day, shared.scorer(transcript.language, words), heard_speech)
+        # the cost: the clean letter's audio checks again, on a scorer of their own
+        alone = shared.scorer(transcript.language, words)
+        safety.check(dictated, analysis, alone, heard_speech, [(w.start, w.end) for w in words])
+        collected = json.loads(cached.read_text())
         out = dict(words=sum(1 for t in dictated.tokens if t.kind == "word"),
                    clean=[(f.kind, value(f)) for f in analysis.safety],
-                   inserted=defaultdict(list), letters=1)
+                   inserted=defaultdict(list), letters=1,
+                   cost=(alone.readings, collected["readings"], collected["scoring_s"], collected["recognition_s"]))
         for kind, variants in insertions(words, analysis).items():
             if kind not in kinds:
                 continue
@@ -230,6 +236,7 @@ def main() -> None:
             clean_flags += out["clean"]
             clean_words += out["words"]
             letters += out["letters"]
+            costs.append(out["cost"])
             print(f"  {name}: " + ", ".join(f"{k} {len(out['inserted'][k])}" for k in KINDS) + " inserted", flush=True)
     print(f"\n{len(entries)} dev dictations, {args.model}; {letters} letters through the language stage in "
           f"{time.perf_counter() - began:.0f} s")
@@ -245,6 +252,11 @@ def main() -> None:
     for kind in KINDS:
         n = sum(k == kind for k, _ in kept)
         print(f"  {kind:12s} {n:4d} = {100 * n / clean_words:.2f} per 100 words")
+    ours, theirs, scoring, recognition = (sum(c[k] for c in costs) for k in range(4))
+    print(f"cost: the audio checks ask {ours} readings on the clean letters ({ours / len(costs):.0f} a letter; the "
+          f"corrections' check asked {theirs}), about {ours * scoring / max(theirs, 1):.0f} s against {recognition:.0f} s "
+          f"of recognition wall = {100 * ours * scoring / max(theirs, 1) / recognition:.1f} % (pro rata of the "
+          f"readings, as bench/verify.py counts its own cost)")
     if args.misses:
         args.misses.write_text(json.dumps(misses, indent=1, default=str), encoding="utf-8")
     print("\nthe audio checks at other margins (nats): inserted errors flagged, and clean flags per 100 words")

@@ -17,6 +17,7 @@ from pipeline.cli import main
 from pipeline.desk.store import Store
 from pipeline.language.ngram import KneserNey, trigrams
 from pipeline.learning.approvals import compare, learn_approval
+from pipeline.learning.learn import learn
 from pipeline.learning.store import PracticeStore, practice_path
 
 LETTERS = [
@@ -99,6 +100,23 @@ def test_approvals_make_suggestions_that_a_secretary_accepts_or_rejects(tmp_path
     assert rates["Dr. Jane Smith"] == (2, 5, 1)
     assert main(["vocabulary", "reject", "999", "--db", str(db)]) == 2
     assert "there is no suggested rule 999" in capsys.readouterr().err
+
+
+def test_a_word_the_practices_letters_use_is_not_a_mishearing(tmp_path):
+    """"dilated" is rare in everyday English but the practice writes it ("pupils dilated"): a
+    secretary replacing it with "Dilaudid" in one sentence is not a rule for every letter."""
+    assert compare("Given dilated 2 mg.", "Given Dilaudid 2 mg.")[0] == [("dilated", "Dilaudid")]
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    for n in range(2):
+        (letters / f"eye-{n}.txt").write_text("Pupils were dilated and the fundi were normal.", encoding="utf-8")
+    db = tmp_path / "jobs.sqlite3"
+    learn(letters, db)
+    for job in ("j1", "j2"):
+        learn_approval(db, job, "Dr. Jane Smith", "2026-12-02", "Given dilated 2 mg.", "Given Dilaudid 2 mg.")
+        learn_approval(db, job + "b", "Dr. Jane Smith", "2026-12-02", "Start Prylisic.", "Start Prilosec.")
+    with PracticeStore(db) as store:
+        assert [(s["heard"], s["status"]) for s in store.suggestions()] == [("prylisic", "suggested")]
 
 
 @pytest.fixture(scope="module")

@@ -27,13 +27,17 @@ MAX_WORDS = 3
 EVERYDAY_ZIPF = 3.0
 
 
-def mishearing(heard: list[str]) -> bool:
-    return any(w.isalpha() and zipf_frequency(w, "en") < EVERYDAY_ZIPF for w in heard) or any(
-        any(c.isalpha() for c in w) and any(c.isdigit() for c in w) for w in heard)  # "g3": a glued unit
+def mishearing(heard: list[str], written: frozenset[str] = frozenset()) -> bool:
+    """Whether the draft's words hold one no letter would write: not everyday English and not
+    a word of the practice's own letters (``written``, lower case: "dilated" is a word its
+    letters use, so "dilated" → "Dilaudid" depends on its sentence), or a glued unit ("g3")."""
+    return any(w.isalpha() and zipf_frequency(w, "en") < EVERYDAY_ZIPF and w.lower() not in written for w in heard) or any(
+        any(c.isalpha() for c in w) and any(c.isdigit() for c in w) for w in heard)
 
 
-def compare(draft: str, final: str) -> tuple[list[tuple[str, str]], Counter, int, int]:
-    """(substitutions as (heard lower case, typed), words typed in, draft words, words changed)."""
+def compare(draft: str, final: str, written: frozenset[str] = frozenset()) -> tuple[list[tuple[str, str]], Counter, int, int]:
+    """(substitutions as (heard lower case, typed), words typed in, draft words, words changed);
+    ``written``: the words of the practice's letters, lower case."""
     old, new = WORD.findall(draft), WORD.findall(final)
     matcher = difflib.SequenceMatcher(None, [w.lower() for w in old], [w.lower() for w in new], autojunk=False)
     subs, typed, changed = [], Counter(), 0
@@ -42,16 +46,16 @@ def compare(draft: str, final: str) -> tuple[list[tuple[str, str]], Counter, int
             continue
         changed += max(b - a, d - c)
         typed.update(w for w in new[c:d] if w.isalpha())
-        if tag == "replace" and b - a <= MAX_WORDS and d - c <= MAX_WORDS and mishearing(old[a:b]):
+        if tag == "replace" and b - a <= MAX_WORDS and d - c <= MAX_WORDS and mishearing(old[a:b], written):
             subs.append((" ".join(old[a:b]).lower(), " ".join(new[c:d])))
     return subs, typed, len(old), changed
 
 
 def learn_approval(db, job_id: str, author: str | None, day: str, draft: str, final: str) -> int:
     """Record one approval; returns how many words the secretary changed."""
-    subs, typed, total, changed = compare(draft, final)
     author = author or ""
     with PracticeStore(db) as store:
+        subs, typed, total, changed = compare(draft, final, store.written_words())
         for heard, written in subs:
             store.record_substitution(author, heard, written)
         store.add_typed_words(author, typed)

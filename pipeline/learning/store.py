@@ -81,6 +81,10 @@ class PracticeStore:
             "(SELECT COUNT(*) FROM words w WHERE w.scope = s.scope), COUNT(*) FROM grams s GROUP BY scope").fetchall()
         return [tuple(r) for r in rows]
 
+    def written_words(self) -> frozenset[str]:
+        """Every word (lower case) of the practice's letters and of what its secretaries typed."""
+        return frozenset(w.lower() for (w,) in self.conn.execute("SELECT DISTINCT word FROM words"))
+
     # -- the practice record for the language stage ----------------------------------------
     def practice(self, author: str | None = None) -> Practice:
         """The practice's words and model, the author's own letters counted on top of the

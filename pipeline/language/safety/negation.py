@@ -41,13 +41,13 @@ def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
             continue  # negated further back ("denies fever, chills or ..."): nothing was dropped just here
         # a dropped cue stood before the finding, or a few words earlier in its clause ("He
         # [denies] any more diarrhea", "X-ray did [not] show any CHF"): each place is put to the
-        # recording with each cue, over the stretch from the clause's first word read here
+        # recording with the cues English puts there, over the stretch from the clause's first word read here
         lead_in = clause_before(tokens, inside[0], r["reach"], cues)
         span = [tokens[i] for i in lead_in] + words
         if any(t.start is None for t in span):
             continue
         said = [t.text for t in span]
-        readings = [" ".join(said)] + [with_cue(said, k, cue) for k in range(len(lead_in) + 1) for cue in cues]
+        readings = [" ".join(said)] + [with_cue(said, k, cue) for k, cue in places(said, len(lead_in), cues, r)]
         scores = scorer.compare(span[0].start, span[-1].end, readings)
         best = max(range(1, len(scores)), key=lambda k: scores[k])
         if scores[best] >= scores[0] - margin:
@@ -56,6 +56,18 @@ def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
                                           f"({lead:+.1f}); listen whether {term.text} is absent or present"
                                           f"{at(span)}.", span, lead))
     return found
+
+
+def places(said: list[str], finding_at: int, cues: list[str], r: dict) -> list[tuple[int, str]]:
+    """(place, cue) to try: every cue just before the finding (word ``finding_at``); before an
+    earlier word, the cues English puts there (rules.toml's ``after`` and ``before``)."""
+    bare = [w.strip(".,;:!?\"'").lower() for w in said]
+    out = []
+    for k in range(finding_at + 1):
+        for cue in cues:
+            if k == finding_at or (k and bare[k - 1] in r["after"].get(cue, ())) or bare[k] in r["before"].get(cue, ()):
+                out.append((k, cue))
+    return out
 
 
 def with_cue(said: list[str], k: int, cue: str) -> str:
