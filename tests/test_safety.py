@@ -168,3 +168,18 @@ def test_a_sentence_the_recogniser_skipped_is_flagged_at_its_time(heard):
     found = [f for f in audio_flags(heard, cut) if f.kind == "omission"]
     assert len(found) == 1, found
     assert found[0].start <= words[start].start + 0.5 and found[0].end >= words[end].end - 0.5
+
+
+def test_a_dropped_cue_is_looked_for_where_english_puts_it():
+    """The places a lost cue is tried (each is a reading the recording scores): every cue just
+    before the finding; earlier, only where grammar puts that cue."""
+    from pipeline.language.safety.common import rules
+    from pipeline.language.safety.negation import places
+
+    r, cues = rules()["negation"], ["no", "not", "denies", "without"]
+    tried = set(places(["X-ray", "did", "show", "any", "CHF"], 4, False, cues, r))
+    assert {(4, c) for c in cues} <= tried  # just before the finding: every cue
+    assert (2, "not") in tried and (3, "no") in tried and (3, "without") in tried  # did [not] show [no/without] any
+    assert (1, "not") not in tried and (0, "denies") not in tried  # "[not] did", "[denies] X-ray": not English
+    assert (0, "no") in set(places(["fevers", "or", "chills"], 2, True, cues, r))  # "[No] fevers or chills"
+    assert (0, "no") not in set(places(["fevers", "or", "chills"], 2, False, cues, r))  # mid-clause: not tried

@@ -42,12 +42,12 @@ def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
         # a dropped cue stood before the finding, or a few words earlier in its clause ("He
         # [denies] any more diarrhea", "X-ray did [not] show any CHF"): each place is put to the
         # recording with the cues English puts there, over the stretch from the clause's first word read here
-        lead_in = clause_before(tokens, inside[0], r["reach"], cues)
+        lead_in, from_start = clause_before(tokens, inside[0], r["reach"], cues)
         span = [tokens[i] for i in lead_in] + words
         if any(t.start is None for t in span):
             continue
         said = [t.text for t in span]
-        readings = [" ".join(said)] + [with_cue(said, k, cue) for k, cue in places(said, len(lead_in), cues, r)]
+        readings = [" ".join(said)] + [with_cue(said, k, cue) for k, cue in places(said, len(lead_in), from_start, cues, r)]
         scores = scorer.compare(span[0].start, span[-1].end, readings)
         best = max(range(1, len(scores)), key=lambda k: scores[k])
         if scores[best] >= scores[0] - margin:
@@ -58,14 +58,16 @@ def check(dictated: Dictated, analysis: Analysis, scorer) -> list[SafetyFlag]:
     return found
 
 
-def places(said: list[str], finding_at: int, cues: list[str], r: dict) -> list[tuple[int, str]]:
+def places(said: list[str], finding_at: int, from_start: bool, cues: list[str], r: dict) -> list[tuple[int, str]]:
     """(place, cue) to try: every cue just before the finding (word ``finding_at``); before an
-    earlier word, the cues English puts there (rules.toml's ``after`` and ``before``)."""
+    earlier word, the cues English puts there (rules.toml's ``after`` and ``before``, and
+    ``start`` when the words read begin their clause: "[No] fevers or chills")."""
     bare = [w.strip(".,;:!?\"'").lower() for w in said]
     out = []
     for k in range(finding_at + 1):
         for cue in cues:
-            if k == finding_at or (k and bare[k - 1] in r["after"].get(cue, ())) or bare[k] in r["before"].get(cue, ()):
+            if (k == finding_at or (k and bare[k - 1] in r["after"].get(cue, ())) or bare[k] in r["before"].get(cue, ())
+                    or (k == 0 and from_start and cue in r["start"])):
                 out.append((k, cue))
     return out
 
@@ -77,12 +79,13 @@ def with_cue(said: list[str], k: int, cue: str) -> str:
     return " ".join(said[:k] + [cue] + said[k:])
 
 
-def clause_before(tokens: list[Token], first: int, reach: int, cues: list[str]) -> list[int]:
+def clause_before(tokens: list[Token], first: int, reach: int, cues: list[str]) -> tuple[list[int], bool]:
     """Up to ``reach`` word tokens just before token ``first``, within its clause: a mark, a
-    line break or a cue already written ends the search (a cue there is not missing)."""
+    line break or a cue already written ends the search (a cue there is not missing). And
+    whether they begin the clause (the search ended at a mark, a break or the letter's start)."""
     out: list[int] = []
     i = first - 1
     while i >= 0 and len(out) < reach and tokens[i].kind == "word" and tokens[i].text.lower() not in cues:
         out.insert(0, i)
         i -= 1
-    return out
+    return out, i < 0 or tokens[i].kind != "word"
