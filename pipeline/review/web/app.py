@@ -134,7 +134,7 @@ class ReviewApp:
         marks = review_marks(transcript, dictated, analysis, self.settings.low_confidence)
         words = transcript.words
         tokens = [{"text": t.text, "kind": t.kind, "start": t.start, "end": t.end,
-                   "flag": marks[i][1] if i in marks else None, "marked": i in marks,
+                   "flag": marks[i][1] if i in marks else None,
                    "mark": MARK_CLASS.get(marks[i][0]) if i in marks else None,
                    **(dict(zip(("page", "box"), scan_place(words, t.sources))) if transcript.is_scan else {})}
                   for i, t in enumerate(dictated.tokens)]
