@@ -12,6 +12,9 @@ class DictationError(Exception):
         where = f"{file}: " if file else ""
         super().__init__(f"{where}{problem}\nWhat to do: {fix}")
 
+    def __reduce__(self):  # raised on a cluster worker, it travels back to the desk whole
+        return type(self), (self.problem, self.fix, self.file)
+
 
 class ModelError(DictationError):
     """A model is missing, corrupt or of the wrong kind."""

@@ -13,7 +13,7 @@ from .config import Settings
 from .errors import AudioError
 from .language import preamble
 from .letters.draft import render_draft
-from .records import Analysis, DecodeOptions, Dictated, LetterInfo, Transcript
+from .records import Analysis, Blob, DecodeOptions, Dictated, LetterInfo, Transcript
 
 
 def new_job_id(now: dt.datetime | None = None) -> str:
@@ -63,6 +63,39 @@ def letter_info(transcript: Transcript, job_id: str, source: str, when: dt.datet
                           **{k: v for k, v in fields.items() if k in ("author", "patient", "dob", "mrn")})
     return LetterInfo(job_id=job_id, source=source, dictated_on=when.date().isoformat(),
                       **preamble.extract(transcript.text))
+
+
+def header(transcript: Transcript, job_id: str, source: str, when: dt.datetime, stated: dict) -> LetterInfo:
+    """The preamble's facts, overridden by whatever the sidecar (``stated``) gives."""
+    heard = letter_info(transcript, job_id, source, when)
+    return LetterInfo(job_id=job_id, source=source, dictated_on=heard.dictated_on,
+                      author=stated.get("author") or heard.author, patient=stated.get("patient") or heard.patient,
+                      letter_type=stated.get("letter_type") or heard.letter_type, dob=stated.get("dob"),
+                      mrn=stated.get("mrn"), recipient=stated.get("recipient"))
+
+
+def recognise(source: Path | Blob, name: str, engine: Engine, options: DecodeOptions, settings: Settings,
+              reader, on_page=None) -> tuple[Transcript, np.ndarray | None]:
+    """The input (a path, or a ``Blob`` of its bytes) → its transcript, and the decoded audio
+    that the language stage checks against (None for a scan). ``reader()`` gives the OCR
+    models; each page image as read goes to ``on_page(number, image)``."""
+    from .ocr.pages import is_scan
+
+    if is_scan(source):
+        from .ocr import read as ocr
+
+        return ocr.read_file(source, reader, settings.scan_limits(), name, on_page=on_page), None
+    audio = decode(source)
+    return transcribe_audio(audio, name, engine, options), audio
+
+
+def understand(transcript: Transcript, audio: np.ndarray | None, engine: Engine, settings: Settings,
+               info: LetterInfo, practice) -> tuple[Dictated, Analysis]:
+    """The language stage for one job, with the audio checks when the settings ask for them.
+    ``practice(author)`` gives what the practice has learned for the author heard (or None)."""
+    scorer = scorer_for(engine, audio, transcript) if settings.check_corrections else None
+    return language(transcript, dt.date.fromisoformat(info.dictated_on), scorer, speech_of(audio, transcript),
+                    practice(info.author))
 
 
 def scorer_for(engine: Engine, audio: np.ndarray | None, transcript: Transcript):

@@ -6,7 +6,9 @@ is saved beside every draft.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path, PurePath
 from typing import Any
 
 
@@ -49,6 +51,32 @@ class DecodeOptions:
         if "temperatures" in values:
             values["temperatures"] = tuple(values["temperatures"])
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Blob:
+    """An input file's bytes and its name, read from nothing but memory: what a cluster worker
+    is given instead of a path, so no patient data is written to the worker's disk. The
+    decoders take a ``Path`` or a ``Blob`` (``opened``)."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+    @property
+    def suffix(self) -> str:
+        return PurePath(self.name).suffix
+
+
+def opened(source: "Path | Blob"):
+    """What a decoder opens: the path as text, or the bytes as a file in memory."""
+    return io.BytesIO(source.data) if isinstance(source, Blob) else str(source)
+
+
+def head_of(source: "Path | Blob", size: int) -> bytes:
+    if isinstance(source, Blob):
+        return source.data[:size]
+    with open(source, "rb") as fh:
+        return fh.read(size)
 
 
 @dataclass(frozen=True)

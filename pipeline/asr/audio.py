@@ -12,6 +12,7 @@ import av
 import numpy as np
 
 from ..errors import AudioError
+from ..records import Blob, head_of, opened
 
 SAMPLE_RATE = 16_000
 AUDIO_SUFFIXES = frozenset(
@@ -25,25 +26,25 @@ TRUNCATED_SHARE = 0.9
 _RECORDER_FIX = "copy the recording again from the recorder or phone and drop it in the inbox"
 
 
-def _fail(path: Path, problem: str, fix: str = _RECORDER_FIX) -> AudioError:
+def _fail(path: Path | Blob, problem: str, fix: str = _RECORDER_FIX) -> AudioError:
     return AudioError(problem, fix, file=path.name)
 
 
-def decode(path: str | Path) -> np.ndarray:
-    """Return the audio of ``path`` as float32 samples in [-1, 1] at 16 kHz mono."""
-    path = Path(path)
+def decode(path: str | Path | Blob) -> np.ndarray:
+    """Return the audio of ``path`` (or of a ``Blob``'s bytes) as float32 samples in [-1, 1] at 16 kHz mono."""
+    path = path if isinstance(path, Blob) else Path(path)
     if path.suffix.lower() == ".ds2":
         # DS2 (DSS Pro) is encrypted/proprietary; FFmpeg has no decoder for it.
         raise _fail(path, "DS2 (Olympus DSS Pro) recordings cannot be decoded here",
                     "export the dictation as WAV or DSS from Olympus ODMS (or set the recorder to DSS) and drop that file")
     try:
-        size = path.stat().st_size
+        size = len(path.data) if isinstance(path, Blob) else path.stat().st_size
     except FileNotFoundError:
         raise _fail(path, "the file does not exist", "check the path")
     if size == 0:
         raise _fail(path, "the file is empty (0 bytes)")
     try:
-        container = av.open(str(path), metadata_errors="ignore")
+        container = av.open(opened(path), metadata_errors="ignore")
     except av.error.FFmpegError as err:
         raise _fail(path, "the file cannot be read as audio: it is not a recording, or it is damaged or incomplete "
                     f"({err.strerror or type(err).__name__})",
@@ -65,11 +66,10 @@ def decode(path: str | Path) -> np.ndarray:
     return samples
 
 
-def _wav_declared_seconds(path: Path) -> float | None:
+def _wav_declared_seconds(path: Path | Blob) -> float | None:
     """Length the RIFF header promises. FFmpeg clamps a WAV's duration to the bytes present,
     so a copy cut short would otherwise look complete."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+    head = head_of(path, 4096)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
     pos, byte_rate = 12, None
@@ -92,7 +92,7 @@ def _declared_seconds(container, stream) -> float | None:
     return None
 
 
-def _decode_stream(path: Path, container, stream) -> np.ndarray:
+def _decode_stream(path: Path | Blob, container, stream) -> np.ndarray:
     if stream.codec_context is None or stream.codec_context.name is None:
         raise _fail(path, "the audio codec is unknown to this build of PyAV")
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)

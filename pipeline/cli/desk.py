@@ -5,32 +5,27 @@ from __future__ import annotations
 import datetime as dt
 
 from ..errors import DictationError
-from .common import desk_options, desk_settings, engine_for
-
-
-def _service(settings):
-    from ..desk.watch import Service
-
-    return Service(settings, engine_for(settings))
+from .cluster import cluster_options, cluster_service
+from .common import desk_options, desk_settings
 
 
 def cmd_watch(args) -> int:
-    service = _service(desk_settings(args))
-    try:
-        service.watch(polling=args.polling)
-    except KeyboardInterrupt:
-        service.stop()
+    with cluster_service(desk_settings(args), args) as service:
+        try:
+            service.watch(polling=args.polling)
+        except KeyboardInterrupt:
+            service.stop()
     return 0
 
 
 def cmd_batch(args) -> int:
     settings = desk_settings(args)
-    service = _service(settings)
-    try:
-        summary = service.batch(progress=not args.quiet)
-    except KeyboardInterrupt:
-        service.stop()
-        return 130
+    with cluster_service(settings, args) as service:
+        try:
+            summary = service.batch(progress=not args.quiet)
+        except KeyboardInterrupt:
+            service.stop()
+            return 130
     print(f"{summary.drafted} drafted, {summary.failed} failed (see {settings.outbox / 'failed'}), "
           f"{summary.waiting} waiting for a retry")
     return 1 if summary.failed or summary.waiting else 0
@@ -78,11 +73,13 @@ def register(sub) -> None:
     p = sub.add_parser("watch", help="turn dictations dropped in the inbox into draft letters, until stopped")
     desk_options(p)
     p.add_argument("--polling", action="store_true", help="poll the folder (network shares that send no events)")
+    cluster_options(p)
     p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("batch", help="process everything waiting, then exit (status 1 if anything failed)")
     desk_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    cluster_options(p)
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("status", help="show the queue")

@@ -55,16 +55,22 @@ class BatchSummary:
 
 
 class Service:
-    def __init__(self, settings: Settings, engine: Engine, options: DecodeOptions | None = None):
+    def __init__(self, settings: Settings, engine: Engine | None, options: DecodeOptions | None = None,
+                 cluster=None, cluster_threads: int = 0):
+        """``engine`` runs the jobs here; or ``cluster``, a connected ``distributed.Client``,
+        runs their pure stages on its workers (``cluster_threads`` per recognition, 0: each
+        worker's cores shared by its task slots) while this process claims and writes."""
         self.settings = settings
         self.engine = engine
+        self.cluster = cluster
+        self.cluster_threads = cluster_threads
         self.options = options or decode_options(settings)
         self.db_path = settings.db
         self.store = Store(self.db_path)
         ob.ensure_dir(settings.outbox)
         self.intake = Intake(settings.inbox, settings.outbox, self.store, settings.settle_seconds)
         # workers set by hand: that many jobs at a time (1: strictly one after another, STAT first)
-        self.n_workers = settings.workers or job_threads(default_workers(settings.engine), engine)
+        self.n_workers = 1 if cluster else settings.workers or job_threads(default_workers(settings.engine), engine)
         self._stop = threading.Event()
         self._wake = threading.Event()  # new files in the inbox
         self._jobs = threading.Event()  # new jobs in the store
@@ -102,7 +108,27 @@ class Service:
         finally:
             worker.store.close()
 
+    def _dispatch_loop(self, until_empty: bool, on_done=None) -> None:
+        from .dispatch import Dispatcher
+
+        dispatcher = Dispatcher(self.settings, self.cluster, self.options, self.cluster_threads)
+        try:
+            while not self._stop.is_set():
+                try:
+                    dispatcher.run(self._stop, until_empty, on_done, wake=self._jobs)
+                    return
+                except Exception as err:  # e.g. the database busy for too long: the desk never stops shipping
+                    log.error("dispatcher: %s; carrying on", type(err).__name__)
+                    self._stop.wait(1.0)
+        finally:
+            dispatcher.close()
+
     def _start_workers(self, until_empty: bool, on_done=None) -> list[threading.Thread]:
+        if self.cluster is not None:  # one thread ships the jobs; the cluster's workers run them
+            thread = threading.Thread(target=self._dispatch_loop, args=(until_empty, on_done), daemon=True,
+                                      name="dispatcher")
+            thread.start()
+            return [thread]
         threads = [threading.Thread(target=self._work_loop, args=(until_empty, on_done), daemon=True,
                                     name=f"worker-{i}") for i in range(self.n_workers)]
         for t in threads:
@@ -132,7 +158,8 @@ class Service:
 
     def watch(self, polling: bool = False) -> None:
         """Run until stop(): claim files as they settle, process jobs as they come."""
-        warm_up()  # the language stage's models, loaded now rather than when the first dictation arrives
+        if self.cluster is None:  # the language stage's models, loaded now rather than at the first dictation
+            warm_up()
         self.intake.recover()
         self._clean_stale_partials()
         observer = (PollingObserver(timeout=self.settings.settle_seconds) if polling else Observer())
@@ -168,8 +195,8 @@ class Service:
     def batch(self, progress: bool = True) -> BatchSummary:
         """Claim everything waiting in the inbox, process every job, and return the tally."""
         started = now_iso()
-        # the language stage's models load while the first recordings are recognised
-        threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
+        if self.cluster is None:  # the language stage's models load while the first recordings are recognised
+            threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
         self.intake.recover()
         self._clean_stale_partials()
         self._collect_approved()  # drafts moved into outbox/approved/ since the watcher last ran

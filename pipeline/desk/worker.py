@@ -25,14 +25,15 @@ from ..letters import kinds as letter_kinds
 from ..letters.writers import to_json
 from ..ocr.pages import is_scan, page_name
 from ..ocr.reader import Reader
-from ..process import (complete_info, decode_options, draft_bytes, language, letter_info, scorer_for, speech_of,
-                       transcribe_audio)
-from ..records import DecodeOptions, LetterInfo, Transcript
+from ..learning.store import recall
+from ..process import complete_info, decode_options, draft_bytes, header, recognise, understand
+from ..records import Analysis, DecodeOptions, Dictated, Transcript
 from . import outbox as ob
 from .intake import Intake
 from .store import Job, Store
 
 log = logging.getLogger("dictation.worker")
+TRANSCRIPT_FILE = "transcript.json"
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2.0, 10.0, 60.0, 300.0)
 # OS errors that pass: a file locked by another program, a full or busy disk, a share gone.
@@ -61,57 +62,93 @@ class Worker:
             return None
         try:
             self._process(job)
-        except DictationError as err:
-            self.intake.set_aside(job.id, Path(job.work_path).parent, str(err), type(err).__name__)
         except Exception as err:
-            if is_transient(err) and job.attempts + 1 < MAX_ATTEMPTS:
-                delay = BACKOFF_SECONDS[min(job.attempts, len(BACKOFF_SECONDS) - 1)]
-                self.store.update(job.id, "retry scheduled", detail=f"{type(err).__name__} errno {err.errno}; in {delay:.0f} s",
-                                  attempts=job.attempts + 1, next_attempt_at=time.time() + delay,
-                                  lease_owner=None, lease_until=None)
-                log.warning("job %s: transient %s, retry in %.0f s", job.id, type(err).__name__, delay)
-            else:
-                log.error("job %s: %s", job.id, type(err).__name__)  # no message: it may quote PHI
-                why = ("the file could not be read or written after several tries" if is_transient(err)
-                       else f"the pipeline failed unexpectedly ({type(err).__name__})")
-                self.intake.set_aside(job.id, Path(job.work_path).parent,
-                                      f"{job.original_name}: {why}.\nWhat to do: drop the file again; "
-                                      "if it fails again, give this note to IT.", type(err).__name__)
+            self.fail(job, err)
         return self.store.get(job.id)
 
-    def _dates(self, job: Job) -> tuple[str, dt.datetime]:
-        received = dt.datetime.fromisoformat(job.received_at)
-        return received.date().isoformat(), received
+    def fail(self, job: Job, err: Exception) -> None:
+        """A job that raised: a passing OS error is retried later; anything else goes to
+        failed/ with its reason (a DictationError's own, which names the file and the fix)."""
+        if isinstance(err, DictationError):
+            self.intake.set_aside(job.id, Path(job.work_path).parent, str(err), type(err).__name__)
+        elif is_transient(err) and job.attempts + 1 < MAX_ATTEMPTS:
+            delay = BACKOFF_SECONDS[min(job.attempts, len(BACKOFF_SECONDS) - 1)]
+            self.store.update(job.id, "retry scheduled", detail=f"{type(err).__name__} errno {err.errno}; in {delay:.0f} s",
+                              attempts=job.attempts + 1, next_attempt_at=time.time() + delay,
+                              lease_owner=None, lease_until=None)
+            log.warning("job %s: transient %s, retry in %.0f s", job.id, type(err).__name__, delay)
+        else:
+            kind = getattr(err, "kind", type(err).__name__)  # a cluster worker's error comes as its type name
+            log.error("job %s: %s", job.id, kind)  # no message: it may quote PHI
+            why = ("the file could not be read or written after several tries" if is_transient(err)
+                   else f"the pipeline failed unexpectedly ({kind})")
+            self.intake.set_aside(job.id, Path(job.work_path).parent,
+                                  f"{job.original_name}: {why}.\nWhat to do: drop the file again; "
+                                  "if it fails again, give this note to IT.", kind)
+
+    def input_of(self, job: Job) -> Path:
+        """The job's input: in its work folder, or already in the archive when an interruption
+        fell between the move and the job's last mark."""
+        work_file = Path(job.work_path)
+        moved = self.archive_of(job) / work_file.name
+        return moved if not work_file.exists() and moved.exists() else work_file
 
     def _process(self, job: Job) -> None:
-        day, received = self._dates(job)
-        work_file = Path(job.work_path)
-        archive = ob.archive_path(self.settings.outbox, day, job.id)  # created by its first file
-        transcript_path = archive / "transcript.json"
-
+        received = dt.datetime.fromisoformat(job.received_at)
+        work_file = self.input_of(job)
+        archive = self.archive_of(job)  # created by its first file
+        transcript = self.saved_transcript(job)  # transcribed before an interruption
         audio = None
-        if transcript_path.is_file():  # transcribed before an interruption
-            transcript = Transcript.from_dict(json.loads(transcript_path.read_text(encoding="utf-8")))
-            if not transcript.is_scan and self.settings.check_corrections:
-                audio = decode(work_file)  # for checking corrections against it
-        else:
-            scan = is_scan(work_file)
-            self.store.update(job.id, "reading the scan" if scan else "transcribing", state="transcribing",
-                              attempts=job.attempts + 1)
-            if scan:
-                transcript = self._read_scan(job, work_file, archive)
-            else:
-                audio = decode(work_file)
-                transcript = transcribe_audio(audio, job.original_name, self.engine, self.options)
-            ob.write_atomic(transcript_path, to_json(transcript))
-
+        if transcript is None:
+            self.started(job, work_file)
+            transcript, audio = recognise(work_file, job.original_name, self.engine, self.options, self.settings,
+                                          self._ocr, on_page=lambda number, image: self.save_page(archive, number, image))
+            ob.write_atomic(archive / TRANSCRIPT_FILE, to_json(transcript))
+        elif not transcript.is_scan and self.settings.check_corrections:
+            audio = decode(work_file)  # for checking corrections against it
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
-        scorer = scorer_for(self.engine, audio, transcript) if self.settings.check_corrections else None
-        practice = learned_practice(self.settings, self._letter_info(job, transcript, received).author)
-        dictated, analysis = language(transcript, received.date(), scorer, speech_of(audio, transcript), practice)
-        del audio, scorer
-        info, analysis, template = complete_info(self._letter_info(job, transcript, received), self.settings, dictated,
-                                       analysis, job.metadata.get("letter_type"), frozenset(job.metadata))
+        info = header(transcript, job.id, job.original_name, received, job.metadata)
+        practice = functools.partial(recall, self.settings.db, authors=self.author_names())
+        dictated, analysis = understand(transcript, audio, self.engine, self.settings, info, practice)
+        del audio
+        self.commit(job, transcript, dictated, analysis)
+
+    # -- the desk's side of a job: what is written, in order (shared with the cluster's dispatcher) --
+    def archive_of(self, job: Job) -> Path:
+        return ob.archive_path(self.settings.outbox, dt.datetime.fromisoformat(job.received_at).date().isoformat(), job.id)
+
+    def saved_transcript(self, job: Job) -> Transcript | None:
+        path = self.archive_of(job) / TRANSCRIPT_FILE
+        if not path.is_file():
+            return None
+        return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def started(self, job: Job, work_file: Path) -> None:
+        self.store.update(job.id, "reading the scan" if is_scan(work_file) else "transcribing", state="transcribing",
+                          attempts=job.attempts + 1)
+
+    def save_page(self, archive: Path, number: int, image) -> None:
+        """A scanned page as read, for the review page (the boxes fit this image)."""
+        from ..ocr import read as ocr
+
+        ob.write_atomic(archive / page_name(number), ocr.png_bytes(image) if not isinstance(image, bytes) else image)
+
+    def author_names(self) -> tuple[str, ...]:
+        from ..language import identity
+
+        return tuple(p.name for p in identity.read_authors(self.settings.authors))
+
+    def commit(self, job: Job, transcript: Transcript, dictated: Dictated, analysis: Analysis) -> None:
+        """Everything the job leaves, each write a durable mark: the draft's path is reserved
+        before the draft is written, so a rerun rewrites the same file; the original moves last."""
+        received = dt.datetime.fromisoformat(job.received_at)
+        work_file = Path(job.work_path)
+        archive = self.archive_of(job)
+        if not (archive / TRANSCRIPT_FILE).is_file():  # a cluster's result: its transcript is written first
+            ob.write_atomic(archive / TRANSCRIPT_FILE, to_json(transcript))
+        info, analysis, template = complete_info(header(transcript, job.id, job.original_name, received, job.metadata),
+                                                 self.settings, dictated, analysis, job.metadata.get("letter_type"),
+                                                 frozenset(job.metadata))
         draft_path = Path(job.draft_path) if job.draft_path else self.store.reserve_draft_path(
             job.id, ob.draft_path_base(self.settings.outbox, info, f"{received:%H.%M}"))
         ob.write_atomic(draft_path.with_suffix(".analysis.json"), to_json(analysis))
@@ -133,51 +170,8 @@ class Worker:
                           letter_type=info.letter_type, lease_owner=None, lease_until=None)
         log.info("job %s: drafted (%.1f s of audio)", job.id, transcript.duration)
 
-    def _read_scan(self, job: Job, work_file: Path, archive: Path) -> Transcript:
-        """OCR of a scanned note; its pages, as read, go to the archive for the review page."""
-        from ..ocr import read as ocr
-
-        return ocr.read_file(work_file, self._ocr, self.settings.scan_limits(), job.original_name,
-                             on_page=lambda number, image: ob.write_atomic(archive / page_name(number),
-                                                                           ocr.png_bytes(image)))
-
-    def _letter_info(self, job: Job, transcript: Transcript, received: dt.datetime) -> LetterInfo:
-        """The preamble's facts, overridden by whatever the sidecar states."""
-        heard = letter_info(transcript, job.id, job.original_name, received)
-        meta = job.metadata
-        return LetterInfo(
-            job_id=job.id,
-            source=job.original_name,
-            dictated_on=heard.dictated_on,
-            author=meta.get("author") or heard.author,
-            patient=meta.get("patient") or heard.patient,
-            letter_type=meta.get("letter_type") or heard.letter_type,
-            dob=meta.get("dob"),
-            mrn=meta.get("mrn"),
-            recipient=meta.get("recipient"),
-        )
-
 
 MAX_REPLICAS = 8
-_PRACTICE: dict = {}  # (practice file, its mtime, author) → Practice: built once, not per letter
-
-
-def learned_practice(settings: Settings, author: str | None):
-    """What the practice has learned (``pipeline/learning``) for this author, or None before
-    anything was learned. The author as heard is taken from the roster when it names them."""
-    from ..language import identity
-    from ..learning.store import PracticeStore, practice_path
-
-    path = practice_path(settings.db)
-    if not path.is_file():
-        return None
-    author = identity.resolve(author, None, None, None, identity.read_authors(settings.authors)).author
-    key = (path, path.stat().st_mtime_ns, author)
-    if key not in _PRACTICE:
-        _PRACTICE.clear()
-        with PracticeStore(settings.db) as store:
-            _PRACTICE[key] = store.practice(author)
-    return _PRACTICE[key]
 
 
 def default_workers(engine: str) -> int:

@@ -43,8 +43,28 @@ def practice_path(db: Path) -> Path:
     return Path(db).with_name("practice.sqlite3")
 
 
+def snapshot(db: Path) -> bytes | None:
+    """The practice database's bytes (SQLite's own serialisation), or None before anything was
+    learned: a cluster's desk ships them to its workers once a batch, never as a file."""
+    path = practice_path(db)
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        return conn.serialize()
+    finally:
+        conn.close()
+
+
 class PracticeStore:
-    def __init__(self, db: Path):
+    def __init__(self, db: Path | None = None, data: bytes | None = None):
+        """The store beside the job database ``db``, or a read-only copy of ``snapshot`` bytes
+        opened in memory (a cluster worker: nothing touches its disk)."""
+        if data is not None:
+            self.path = None
+            self.conn = sqlite3.connect(":memory:")
+            self.conn.deserialize(data)
+            return
         self.path = practice_path(db)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not self.path.exists()
@@ -142,3 +162,33 @@ class PracticeStore:
         return [tuple(r) for r in self.conn.execute(
             "SELECT author, COUNT(*), SUM(draft_words), SUM(changed_words) FROM approvals WHERE day >= ? AND day <= ? "
             "GROUP BY author ORDER BY author", (since, until))]
+
+
+_RECALLED: dict = {}  # (the practice's identity, author) → Practice: built once, not per letter
+
+
+def recall(source: Path | bytes | None, author: str | None, authors: tuple[str, ...] = ()) -> Practice | None:
+    """What the practice has learned for this author: ``source`` is the job database's path
+    (the practice file beside it) or ``snapshot`` bytes (a cluster worker); None before
+    anything was learned. The author as heard is taken from the roster when it names them."""
+    import hashlib
+
+    from ..language import identity
+
+    if source is None:
+        return None
+    if isinstance(source, bytes):
+        key: tuple = (hashlib.sha256(source).hexdigest(),)
+    else:
+        path = practice_path(source)
+        if not path.is_file():
+            return None
+        key = (path, path.stat().st_mtime_ns)
+    roster = tuple(identity.Person(name) for name in authors)
+    author = identity.resolve(author, None, None, None, roster).author
+    key = (*key, author)
+    if key not in _RECALLED:
+        _RECALLED.clear()
+        with (PracticeStore(data=source) if isinstance(source, bytes) else PracticeStore(source)) as store:
+            _RECALLED[key] = store.practice(author)
+    return _RECALLED[key]

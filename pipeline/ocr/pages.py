@@ -16,7 +16,7 @@ from typing import Iterator
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DictationError
-from ..records import ScanLimits
+from ..records import Blob, ScanLimits, opened
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
@@ -46,19 +46,19 @@ def page_name(number: int) -> str:
     return f"page-{number:03d}.png"
 
 
-def is_scan(path: Path) -> bool:
+def is_scan(path: Path | Blob) -> bool:
     return path.suffix.lower() in SCAN_SUFFIXES
 
 
-def load(path: Path, limits: ScanLimits) -> Iterator[Page]:
-    """The pages of ``path`` in order. Raises ScanError for anything that cannot be pages."""
+def load(path: Path | Blob, limits: ScanLimits) -> Iterator[Page]:
+    """The pages of ``path`` (or of a ``Blob``'s bytes) in order. Raises ScanError for anything that cannot be pages."""
     if path.suffix.lower() == ".pdf":
         yield from _pdf_pages(path, limits)
     else:
         yield from _image_pages(path, limits)
 
 
-def _too_big(path: Path, width: int, height: int, limits: ScanLimits, page: int | None = None) -> ScanError:
+def _too_big(path: Path | Blob, width: int, height: int, limits: ScanLimits, page: int | None = None) -> ScanError:
     where = f"page {page} is" if page else "the image is"
     return ScanError(f"{where} {width:,} × {height:,} pixels ({width * height / 1e6:,.0f} million), more than "
                      f"the limit of {limits.max_pixels / 1e6:,.0f} million",
@@ -66,13 +66,13 @@ def _too_big(path: Path, width: int, height: int, limits: ScanLimits, page: int 
                      file=path.name)
 
 
-def _too_many(path: Path, count: int, limits: ScanLimits) -> ScanError:
+def _too_many(path: Path | Blob, count: int, limits: ScanLimits) -> ScanError:
     return ScanError(f"it has {count:,} pages, more than the limit of {limits.max_pages:,}",
                      "split it into separate letters, or raise the setting scan_max_pages if this is expected",
                      file=path.name)
 
 
-def _image_pages(path: Path, limits: ScanLimits) -> Iterator[Page]:
+def _image_pages(path: Path | Blob, limits: ScanLimits) -> Iterator[Page]:
     guard = Image.MAX_IMAGE_PIXELS
     try:
         # Opening reads only the header; our own limit (checked before any pixel is decoded)
@@ -80,7 +80,7 @@ def _image_pages(path: Path, limits: ScanLimits) -> Iterator[Page]:
         Image.MAX_IMAGE_PIXELS = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(opened(path))
             frames = getattr(image, "n_frames", 1)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise ScanError(f"the file is damaged or is not really an image ({type(err).__name__})",
@@ -119,11 +119,11 @@ def _on_white(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _pdf_pages(path: Path, limits: ScanLimits) -> Iterator[Page]:
+def _pdf_pages(path: Path | Blob, limits: ScanLimits) -> Iterator[Page]:
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(path)
+        pdf = pdfium.PdfDocument(path.data if isinstance(path, Blob) else path)
     except pdfium.PdfiumError:
         # PDFium's error code is global and is not reset when it refuses a document without
         # pages (it then reports the previous file's error), so the file itself says which it is.
@@ -158,11 +158,13 @@ def _pdf_pages(path: Path, limits: ScanLimits) -> Iterator[Page]:
         pdf.close()
 
 
-def _markers(path: Path) -> tuple[bool, bool]:
+def _markers(path: Path | Blob) -> tuple[bool, bool]:
     """Whether a PDF that would not open declares encryption, or an empty page tree."""
     import mmap
     import re
 
+    if isinstance(path, Blob):
+        return path.data.find(b"/Encrypt") >= 0, re.search(rb"/Count\s+0\b", path.data) is not None
     with path.open("rb") as handle:
         if path.stat().st_size == 0:
             return False, False
@@ -170,7 +172,7 @@ def _markers(path: Path) -> tuple[bool, bool]:
             return data.find(b"/Encrypt") >= 0, re.search(rb"/Count\s+0\b", data) is not None
 
 
-def _pdf_page(path: Path, page, number: int, limits: ScanLimits) -> Page:
+def _pdf_page(path: Path | Blob, page, number: int, limits: ScanLimits) -> Page:
     width, height = page.get_size()  # points (1/72 inch)
     lines = _text_layer(page, width, height)
     dpi = DISPLAY_DPI if lines else limits.pdf_dpi

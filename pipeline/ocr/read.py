@@ -8,7 +8,7 @@ from typing import Callable
 
 from PIL import Image
 
-from ..records import ScanLimits, Segment, Transcript, Word
+from ..records import Blob, ScanLimits, Segment, Transcript, Word
 from . import UNREAD, layout, pages, regions
 from .orient import read_upright
 from .pages import ScanError
@@ -28,7 +28,7 @@ def reading(transcript: Transcript) -> str:
     return " ".join(s.text for s in transcript.segments if s.text != UNREAD)
 
 
-def read_file(path: Path, reader: Callable[[], Reader], limits: ScanLimits, name: str | None = None,
+def read_file(path: "Path | Blob", reader: Callable[[], Reader], limits: ScanLimits, name: str | None = None,
               on_page: Callable[[int, Image.Image], None] | None = None) -> Transcript:
     """The transcript of a scanned file. Each page image as read (the boxes fit it) is handed
     to ``on_page(number, image)`` and let go, so a long scan never sits in memory whole.
