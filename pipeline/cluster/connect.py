@@ -101,7 +101,7 @@ def scheduler_address(address: str, certs: Certificates | None) -> str:
 
 
 def open_client(address: str, certs: Certificates | None = None, dashboard: bool = False,
-                threads_per_worker: int = 1):
+                threads_per_worker: int = 1, timeout: float = 30.0):
     """A connected ``distributed.Client`` and the LocalCluster it started (None when joining a
     scheduler). Close the client, then the cluster."""
     from distributed import Client, LocalCluster
@@ -119,7 +119,7 @@ def open_client(address: str, certs: Certificates | None = None, dashboard: bool
     target = scheduler_address(address, certs)
     security = certs.security("client") if certs else None
     try:
-        client = Client(target, security=security, timeout="30s")
+        client = Client(target, security=security, timeout=f"{timeout}s")
     except (OSError, TimeoutError) as err:
         raise ConfigError(f"cannot reach the cluster's scheduler at {target} ({type(err).__name__})",
                           "start it (`dask scheduler`, see the README) or check the address and the certificates")

@@ -22,6 +22,9 @@ from ..records import Analysis, Blob, DecodeOptions, Dictated, LetterInfo, Trans
 
 log = logging.getLogger("dictation.cluster")
 PLUGIN = "dictation-engine"
+# The models this worker process loaded, by what they were loaded for: a desk that registers
+# the same settings again (a restarted desk, a second batch) finds them ready.
+_LOADED: dict[tuple, tuple] = {}
 
 
 @dataclass(frozen=True)
@@ -81,14 +84,15 @@ class EnginePlugin(WorkerPlugin):
 
         threads = self.threads or max(1, (os.cpu_count() or 1) // slots)
         s = self.settings
-        self.engine = load_engine(s.engine, s.model, s.compute_type, threads, slots,
-                                  s.batch_size if s.engine == "faster" else 1)
-        self.reader = functools.cache(functools.partial(Reader, threads))  # OCR models at the first scanned page
-        warm_up()
+        key = (s.engine, s.model, s.compute_type, threads, slots, s.batch_size)
+        if key not in _LOADED:
+            _LOADED.clear()
+            engine = load_engine(s.engine, s.model, s.compute_type, threads, slots,
+                                 s.batch_size if s.engine == "faster" else 1)
+            _LOADED[key] = (engine, functools.cache(functools.partial(Reader, threads)))  # OCR at the first scan
+            warm_up()
+        self.engine, self.reader = _LOADED[key]
         log.info("worker ready: %s, %d task slot(s), %d thread(s) each", s.engine, slots, threads)
-
-    def teardown(self, worker) -> None:
-        self.engine = None
 
 
 def run_job(job: JobInput, practice: bytes | None, authors: tuple[str, ...]) -> JobOutput | JobFailed:
