@@ -14,7 +14,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from conftest import wait_for
+from conftest import wait_for, watching
 from pipeline.cluster import connect
 from pipeline.config import Settings
 from pipeline.desk.store import Store
@@ -126,6 +126,11 @@ def test_batch_on_a_local_cluster_drafts_each_dictation_once_as_a_local_batch_do
         assert path.stat().st_mode & 0o077 == 0, path  # owner-only
 
 
+def times_run(dask_scheduler, keys) -> dict:
+    """How often each task was handed to a worker (the scheduler's own transition log)."""
+    return {k: sum(1 for t in dask_scheduler.transition_log if str(t[0]) == k and t[2] == "processing") for k in keys}
+
+
 def test_a_worker_killed_with_sigkill_mid_task_loses_nothing(tmp_path, clips):
     """A worker process dies in the middle of a recognition: its nanny starts a new one, the
     scheduler runs the task again elsewhere, and the desk writes each letter once."""
@@ -151,16 +156,24 @@ def test_a_worker_killed_with_sigkill_mid_task_loses_nothing(tmp_path, clips):
         assert wait_for(lambda: bool(busy()), 180), "no worker took a dictation"
         time.sleep(1.0)  # into the recognition, not at its very start
         victim = (busy() or list(pids))[0]
+        on_victim = [str(k) for k in client.processing()[victim]]
         os.kill(pids[victim], signal.SIGKILL)
         batch.join(timeout=600)
         assert not batch.is_alive()
         assert summary[0].drafted == 6 and summary[0].failed == 0, summary
         after = client.run(os.getpid)
         assert pids[victim] not in after.values()  # it really died; a fresh process took its place
+        # and the scheduler gave what it was running to a worker again
+        assert max(client.run_on_scheduler(times_run, keys=on_victim).values()) >= 2
+        assert_each_drafted_once(root, 6)
+
+        # the hot folder on the same cluster: a dictation dropped in is drafted by a worker
+        with watching(Service(settings, None, cluster=client, cluster_threads=1)):
+            (root / "inbox" / "late visit.wav").write_bytes(clips[0].read_bytes()[:-2] + b"\x00\x00\x01\x00")
+            assert wait_for(lambda: len(letters(root / "outbox")) == 7, 120), "the watcher drafted nothing"
     finally:
         client.close()
         cluster.close()
-    assert_each_drafted_once(root, 6)
 
 
 def test_desk_killed_mid_batch_and_started_again_loses_and_repeats_nothing(tmp_path, clips):
@@ -263,3 +276,14 @@ def test_scheduler_worker_and_desk_over_tls(tmp_path, clips):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_model_the_workers_cannot_load_stops_the_batch_with_its_reason(tmp_path, clips):
+    root = tmp_path / "office"
+    fill(root / "inbox", clips[:1])
+    run = dictation("batch", *desk_args(root, "--cluster", "local:1", "--model", str(tmp_path / "no-such-model"),
+                                        "--quiet"), timeout=300)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "no-such-model" in run.stderr and "What to do:" in run.stderr, run.stderr
+    with Store(root / "jobs.sqlite3") as store:  # nothing was taken from the inbox's queue for good
+        assert all(j.state != "failed" for j in store.jobs())

@@ -36,6 +36,12 @@ class WorkerDied(DictationError):
     """The workers running a job died every time Dask tried it."""
 
 
+def load_models(client, settings: Settings, options: DecodeOptions, threads: int = 0) -> None:
+    """Every worker loads the models for these settings (and each worker that joins later):
+    a worker that cannot (a model missing there) raises its error here, at the desk."""
+    client.register_plugin(EnginePlugin(settings, options, threads))
+
+
 class StageFailed(Exception):
     """A worker's unforeseen error, known at the desk by its type name alone."""
 
@@ -45,13 +51,12 @@ class StageFailed(Exception):
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, client, options: DecodeOptions, threads: int = 0):
+    def __init__(self, settings: Settings, client, options: DecodeOptions):
         self.settings = settings
         self.client = client
         self.store = Store(settings.db)
         self.intake = Intake(settings.inbox, settings.outbox, self.store, settings.settle_seconds)
         self.desk = Worker(settings, self.store, None, self.intake, options)  # writes and failures, as locally
-        client.register_plugin(EnginePlugin(settings, options, threads))
         self._practice: tuple[int, object] | None = None  # (file's mtime, its bytes scattered to every worker)
         self._authors = self.desk.author_names()
         self._in_flight: dict[str, tuple[Job, object]] = {}  # task key → (job, its future)
@@ -155,6 +160,7 @@ class Dispatcher:
             archive = self.desk.archive_of(job)
             for number, png in output.pages:
                 self.desk.save_page(archive, number, png)
+            self.store.log(job.id, "ran on the cluster", "dispatch", detail=output.worker)  # which machine, for IT
             self.desk.commit(job, output.transcript, output.dictated, output.analysis)
         except Exception as err:
             self.desk.fail(job, err)

@@ -111,7 +111,7 @@ class Service:
     def _dispatch_loop(self, until_empty: bool, on_done=None) -> None:
         from .dispatch import Dispatcher
 
-        dispatcher = Dispatcher(self.settings, self.cluster, self.options, self.cluster_threads)
+        dispatcher = Dispatcher(self.settings, self.cluster, self.options)
         try:
             while not self._stop.is_set():
                 try:
@@ -125,6 +125,9 @@ class Service:
 
     def _start_workers(self, until_empty: bool, on_done=None) -> list[threading.Thread]:
         if self.cluster is not None:  # one thread ships the jobs; the cluster's workers run them
+            from .dispatch import load_models
+
+            load_models(self.cluster, self.settings, self.options, self.cluster_threads)  # a model error stops us here
             thread = threading.Thread(target=self._dispatch_loop, args=(until_empty, on_done), daemon=True,
                                       name="dispatcher")
             thread.start()
