@@ -176,6 +176,39 @@ def test_a_worker_killed_with_sigkill_mid_task_loses_nothing(tmp_path, clips):
         cluster.close()
 
 
+def test_a_dictation_whose_workers_keep_dying_goes_to_failed_with_its_reason(tmp_path, clips):
+    """Dask gives up on a task after its allowed failures (KilledWorker); here none is allowed,
+    so the first real SIGKILL is the last, and the job goes to failed/ like any other failure."""
+    import dask
+
+    from pipeline.desk.watch import Service
+
+    root = tmp_path / "office"
+    fill(root / "inbox", clips[:1])
+    settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3", settle_seconds=0.2,
+                        model="tiny.en", threads=1)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        client, cluster = connect.open_client("local:1")
+    try:
+        connect.wait_for_workers(client)
+        service = Service(settings, None, cluster=client, cluster_threads=1)
+        summary = []
+        batch = threading.Thread(target=lambda: summary.append(service.batch(progress=False)), daemon=True)
+        batch.start()
+        assert wait_for(lambda: any(keys for keys in client.processing().values()), 180), "no worker took it"
+        time.sleep(0.5)
+        for pid in client.run(os.getpid).values():
+            os.kill(pid, signal.SIGKILL)
+        batch.join(timeout=300)
+        assert summary and summary[0].failed == 1 and summary[0].drafted == 0, summary
+    finally:
+        client.close()
+        cluster.close()
+    reason = (root / "outbox" / "failed" / "visit 0.wav.error.txt").read_text()
+    assert reason.startswith("visit 0.wav: the cluster's workers died") and "What to do:" in reason
+    assert (root / "outbox" / "failed" / "visit 0.wav").is_file()
+
+
 def test_desk_killed_mid_batch_and_started_again_loses_and_repeats_nothing(tmp_path, clips):
     root = tmp_path / "office"
     fill(root / "inbox", clips)

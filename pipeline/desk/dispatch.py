@@ -116,21 +116,29 @@ class Dispatcher:
                 self._renew()
                 return
             try:
-                self._submit(job)
+                item = self._prepare(job)
             except Exception as err:  # the input unreadable at the desk: failed/ or retried, as locally
                 self.desk.fail(job, err)
                 self._done(job)
                 continue
+            try:
+                self._submit(job, item)
+            except Exception:  # the cluster, not the job: it goes back to the queue, the loop waits
+                self.store.update(job.id, lease_owner=None, lease_until=None)
+                raise
             room -= 1
 
-    def _submit(self, job: Job) -> None:
+    def _prepare(self, job: Job) -> JobInput:
         transcript = self.desk.saved_transcript(job)
         source = self.desk.input_of(job)
         if transcript is None:
             self.desk.started(job, source)
-        attempt = job.attempts + 1
+        return JobInput(job.id, job.original_name, source.read_bytes(), job.received_at, dict(job.metadata),
+                        transcript)
+
+    def _submit(self, job: Job, item: JobInput) -> None:
+        attempt = self.store.get(job.id).attempts + (0 if item.transcript is None else 1)
         self.store.update(job.id, attempts=attempt)
-        item = JobInput(job.id, job.original_name, source.read_bytes(), job.received_at, dict(job.metadata), transcript)
         key = f"dictation-{job.id}-{attempt}"  # one key per job and attempt: a rerun is never a cached result
         future = self.client.submit(run_job, item, self._practice_data(), self._authors, key=key, pure=False)
         self._in_flight[future.key] = (job, future)
