@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import threading
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 
 REPO = Path(__file__).resolve().parent.parent
 REPO_MODELS_DIR = REPO / "models"
@@ -46,3 +48,29 @@ def once(load):
         return loaded[0]
 
     return get
+
+
+@dataclass(frozen=True)
+class Blob:
+    """An input file's bytes and its name, read from nothing but memory: what a cluster worker
+    is given instead of a path, so no patient data is written to the worker's disk. The
+    decoders take a ``Path`` or a ``Blob`` (``opened``)."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+    @property
+    def suffix(self) -> str:
+        return PurePath(self.name).suffix
+
+
+def opened(source: "Path | Blob"):
+    """What a decoder opens: the path as text, or the bytes as a file in memory."""
+    return io.BytesIO(source.data) if isinstance(source, Blob) else str(source)
+
+
+def head_of(source: "Path | Blob", size: int) -> bytes:
+    if isinstance(source, Blob):
+        return source.data[:size]
+    with open(source, "rb") as fh:
+        return fh.read(size)

@@ -13,7 +13,8 @@ from .config import Settings
 from .errors import AudioError
 from .language import preamble
 from .letters.draft import render_draft
-from .records import Analysis, Blob, DecodeOptions, Dictated, LetterInfo, Transcript
+from .files import Blob
+from .records import Analysis, DecodeOptions, Dictated, LetterInfo, Transcript
 
 
 def new_job_id(now: dt.datetime | None = None) -> str:

@@ -6,9 +6,7 @@ is saved beside every draft.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path, PurePath
 from typing import Any
 
 
@@ -30,6 +28,9 @@ class DecodeOptions:
     # we never drop speech, so the engines get None and guards.py flags it instead.
     no_speech_threshold: float | None = None
     vad_filter: bool = True
+    # Silero's speech probability threshold. 0.5 (its default) suits a dictation's microphone;
+    # telephone audio (8 kHz, line noise) needs less: the phone stage sets its own (phone/).
+    vad_threshold: float = 0.5
     word_timestamps: bool = True
     initial_prompt: str | None = None
     # Words to bias every 30 s window toward (vocabulary.py). faster-whisper's initial_prompt
@@ -51,32 +52,6 @@ class DecodeOptions:
         if "temperatures" in values:
             values["temperatures"] = tuple(values["temperatures"])
         return cls(**values)
-
-
-@dataclass(frozen=True)
-class Blob:
-    """An input file's bytes and its name, read from nothing but memory: what a cluster worker
-    is given instead of a path, so no patient data is written to the worker's disk. The
-    decoders take a ``Path`` or a ``Blob`` (``opened``)."""
-
-    name: str
-    data: bytes = field(repr=False)
-
-    @property
-    def suffix(self) -> str:
-        return PurePath(self.name).suffix
-
-
-def opened(source: "Path | Blob"):
-    """What a decoder opens: the path as text, or the bytes as a file in memory."""
-    return io.BytesIO(source.data) if isinstance(source, Blob) else str(source)
-
-
-def head_of(source: "Path | Blob", size: int) -> bytes:
-    if isinstance(source, Blob):
-        return source.data[:size]
-    with open(source, "rb") as fh:
-        return fh.read(size)
 
 
 @dataclass(frozen=True)
@@ -298,3 +273,4 @@ class Analysis:
         return cls(text=data["text"], sections=tuple(Section(**x) for x in data.get("sections", ())),
                    terms=tuple(Term(**x) for x in data.get("terms", ())), facts=dict(data.get("facts", {})),
                    flags=tuple(data.get("flags", ())), safety=tuple(SafetyFlag(**x) for x in data.get("safety", ())))
+

@@ -94,7 +94,7 @@ def assert_each_drafted_once(root: Path, expected: int) -> list:
     assert sorted(texts) == sorted(j.id for j in drafted)  # one draft per job: none missing, none twice
     assert len(list((root / "outbox" / "drafts").rglob("*.docx"))) == expected
     inbox = root / "inbox"
-    assert [p.name for p in inbox.iterdir()] == [".work"] and not any((inbox / ".work").iterdir())
+    assert sorted(p.name for p in inbox.iterdir()) == [".work", "phone"] and not any((inbox / ".work").iterdir())
     return jobs
 
 

@@ -114,7 +114,7 @@ def test_bad_file_set_aside_with_reason(dropped):
 
 def test_nothing_lost_and_private(dropped):
     settings, _ = dropped
-    assert sorted(p.name for p in settings.inbox.iterdir()) == [".hidden.wav", ".work"]
+    assert sorted(p.name for p in settings.inbox.iterdir()) == [".hidden.wav", ".work", "phone"]
     assert not any((settings.inbox / ".work").iterdir())
     for path in [*settings.outbox.rglob("*"), settings.db, settings.db.parent]:
         mode = stat.S_IMODE(path.stat().st_mode)

@@ -12,7 +12,7 @@ import av
 import numpy as np
 
 from ..errors import AudioError
-from ..records import Blob, head_of, opened
+from ..files import Blob, head_of, opened
 
 SAMPLE_RATE = 16_000
 AUDIO_SUFFIXES = frozenset(

@@ -39,13 +39,20 @@ class Chunk:
     encoded: np.ndarray | None = None  # the encoder's output, kept for the scorer (see scorer.py)
 
 
-def speech(audio: np.ndarray) -> list[dict]:
+def speech(audio: np.ndarray, threshold: float = 0.5) -> list[dict]:
     """The detected speech as sample ranges, no stretch longer than a window."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     with _VAD_LOCK:
-        return get_speech_timestamps(audio, VadOptions(max_speech_duration_s=WINDOW_S, min_silence_duration_ms=MIN_SILENCE_MS,
+        return get_speech_timestamps(audio, VadOptions(threshold=threshold, max_speech_duration_s=WINDOW_S,
+                                                       min_silence_duration_ms=MIN_SILENCE_MS,
                                                        speech_pad_ms=SPEECH_PAD_MS))
+
+
+def windows(audio: np.ndarray) -> list[dict]:
+    """The whole recording as stretches of a window each: no voice detection (``vad_filter`` off)."""
+    step = int(WINDOW_S * SAMPLE_RATE)
+    return [{"start": i, "end": min(i + step, len(audio))} for i in range(0, len(audio), step)]
 
 
 def cut(audio: np.ndarray, stretches: list[dict], feature_extractor) -> list[Chunk]:

@@ -87,7 +87,8 @@ class FasterWhisperEngine:
 
     def _batched(self, audio: np.ndarray, options: DecodeOptions):
         """faster-whisper Segments of the recording, its chunks decoded in shared batches."""
-        stretches = self._batcher.timed("voice detection", chunks.speech, audio)
+        stretches = (self._batcher.timed("voice detection", chunks.speech, audio, options.vad_threshold)
+                     if options.vad_filter else chunks.windows(audio))
         pieces = self._batcher.timed("features", chunks.cut, audio, stretches, self._whisper.feature_extractor)
         language = options.language
         if language is None and pieces:
@@ -121,6 +122,7 @@ def decode_kwargs(options: DecodeOptions) -> dict:
         condition_on_previous_text=options.condition_on_previous_text,
         word_timestamps=options.word_timestamps,
         vad_filter=options.vad_filter,
+        vad_parameters={"threshold": options.vad_threshold},
         initial_prompt=options.initial_prompt,
         hotwords=options.hotwords,
     )

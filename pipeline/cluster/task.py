@@ -18,7 +18,8 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..config import Settings
 from ..errors import DictationError
-from ..records import Analysis, Blob, DecodeOptions, Dictated, LetterInfo, Transcript
+from ..files import Blob
+from ..records import Analysis, DecodeOptions, Dictated, LetterInfo, Transcript
 
 log = logging.getLogger("dictation.cluster")
 PLUGIN = "dictation-engine"

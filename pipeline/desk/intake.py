@@ -26,6 +26,8 @@ from .store import ACTIVE, Store, owner_alive, worker_id
 
 log = logging.getLogger("dictation.intake")
 WORK_DIR = ".work"
+PHONE_DIR = "phone"  # voicemails: inbox/phone/ (or any file whose sidecar says kind: voicemail)
+VOICEMAIL_MARK = ".voicemail"  # in a work folder: its file came from inbox/phone/
 TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 # A work folder with no job row is one whose claimant died between the rename and the
 # insert (milliseconds); a live claimant is never this slow.
@@ -50,6 +52,7 @@ class Intake:
     def __init__(self, inbox: Path, outbox: Path, store: Store, settle_seconds: float = 2.0):
         self.inbox = ob.ensure_dir(inbox)
         self.work = ob.ensure_dir(inbox / WORK_DIR)
+        self.phone = ob.ensure_dir(inbox / PHONE_DIR)
         self.outbox = outbox
         self.store = store
         self.settle = settle_seconds
@@ -68,7 +71,7 @@ class Intake:
     def finished_writing(self, path: str | Path) -> None:
         """The watcher saw ``path`` closed by its writer, or renamed into the inbox."""
         path = Path(path)
-        if path.parent != self.inbox or not is_candidate(path):  # a hidden file would be watched for ever
+        if path.parent not in (self.inbox, self.phone) or not is_candidate(path):  # a hidden file would be watched for ever
             return
         try:
             st = path.stat()
@@ -82,7 +85,7 @@ class Intake:
         now, wall = time.monotonic(), time.time()
         ready: list[tuple[int, Path]] = []
         present = set()
-        for entry in os.scandir(self.inbox):
+        for entry in [*os.scandir(self.inbox), *os.scandir(self.phone)]:
             path = Path(entry.path)
             if not entry.is_file(follow_symlinks=False) or not is_candidate(path):
                 continue
@@ -115,10 +118,13 @@ class Intake:
         # Who claims it, written before the file moves in: if this process dies before the job
         # row exists, the next run sees a dead claimant and takes the folder over at once.
         (work_dir / CLAIM_MARK).write_text(worker_id())
+        if path.parent == self.phone:
+            (work_dir / VOICEMAIL_MARK).touch()
         try:
             os.rename(path, work_dir / path.name)  # atomic: exactly one claimant succeeds
         except FileNotFoundError:
             (work_dir / CLAIM_MARK).unlink()
+            (work_dir / VOICEMAIL_MARK).unlink(missing_ok=True)
             work_dir.rmdir()
             return None
         self._seen.pop(path, None)
@@ -141,6 +147,8 @@ class Intake:
     def register(self, work_dir: Path) -> str | None:
         """Create the job for a claimed folder: a duplicate or a bad file is set aside with its reason."""
         (work_dir / CLAIM_MARK).unlink(missing_ok=True)
+        voicemail = (work_dir / VOICEMAIL_MARK).exists()  # read, then gone: the job's metadata keeps it
+        (work_dir / VOICEMAIL_MARK).unlink(missing_ok=True)
         inputs, sidecars = self._contents(work_dir)
         if not inputs:  # only a sidecar: its recording never came
             for p in sidecars:
@@ -159,6 +167,8 @@ class Intake:
                                      f"({', '.join(sorted(SCAN_SUFFIXES))})", file=audio.name)
             if sidecars:
                 meta = metadata.load(sidecars[0])
+            if voicemail:
+                meta.setdefault("kind", "voicemail")
         except DictationError as err:
             problem = err
         existing = self.store.add_job(job_id, sha256_of(audio), audio.name, audio, meta,

@@ -1,7 +1,8 @@
 """Sidecar metadata: ``<name>.json`` or ``<name>.yaml`` beside the audio, validated.
 
 Fields a sidecar may give (all optional): author, patient, dob, mrn, letter_type,
-recipient, priority (routine | urgent | stat), due (an ISO date or date-time).
+recipient, priority (routine | urgent | stat), due (an ISO date or date-time), kind
+(dictation | voicemail: a voicemail goes on the callback list, not into a letter).
 Fields not given are left for the language stage to find in the dictation's preamble.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..errors import DictationError
 SIDECAR_SUFFIXES = (".json", ".yaml", ".yml")
 TEXT_FIELDS = ("author", "patient", "mrn", "letter_type", "recipient")
 PRIORITIES = {"routine": 0, "normal": 0, "urgent": 1, "stat": 1}
+KINDS = ("dictation", "voicemail")
 ALIASES = {"date_of_birth": "dob", "type": "letter_type", "due_date": "due"}
 
 
@@ -64,7 +66,7 @@ def load(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MetadataError("the sidecar must be a set of 'field: value' pairs", "see the README for the fields", path.name)
     result: dict[str, Any] = {}
-    allowed = (*TEXT_FIELDS, "dob", "priority", "due")
+    allowed = (*TEXT_FIELDS, "dob", "priority", "due", "kind")
     for raw_key, value in data.items():
         key = ALIASES.get(str(raw_key).strip().lower(), str(raw_key).strip().lower())
         if key not in allowed:
@@ -80,6 +82,11 @@ def load(path: Path) -> dict[str, Any]:
             result[key] = _date(value, key, path, with_time=False)
         elif key == "due":
             result[key] = _date(value, key, path, with_time=True)
+        elif key == "kind":
+            if str(value).strip().lower() not in KINDS:
+                raise MetadataError(f"the sidecar's kind {value!r} is unknown", f"use one of: {', '.join(KINDS)}",
+                                    path.name)
+            result[key] = str(value).strip().lower()
         elif key == "priority":
             if str(value).strip().lower() not in PRIORITIES:
                 raise MetadataError(f"the sidecar's priority {value!r} is unknown",
@@ -89,4 +96,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def priority_of(meta: dict[str, Any]) -> int:
+    """A voicemail goes before routine dictations: it is short, and it may be urgent."""
+    if meta.get("kind") == "voicemail":
+        return max(1, PRIORITIES.get(meta.get("priority", "urgent"), 1))
     return PRIORITIES.get(meta.get("priority", "routine"), 0)

@@ -22,7 +22,8 @@ from typing import Any, Iterator
 
 from .outbox import FILE_MODE, ensure_dir
 
-STATES = ("received", "transcribing", "analysing", "drafted", "in_review", "approved", "returned", "failed")
+# A voicemail ends "listed": on the callback list (desk/messages.py), with no letter.
+STATES = ("received", "transcribing", "analysing", "drafted", "in_review", "approved", "returned", "listed", "failed")
 ACTIVE = ("received", "transcribing", "analysing")  # a worker still has something to do
 LEASE_SECONDS = 600.0
 # Review: the secretary's reason for returning a letter (kept here, never in the event log,

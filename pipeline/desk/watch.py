@@ -167,6 +167,7 @@ class Service:
         self._clean_stale_partials()
         observer = (PollingObserver(timeout=self.settings.settle_seconds) if polling else Observer())
         observer.schedule(_Nudge(self._wake, self.intake.finished_writing), str(self.intake.inbox), recursive=False)
+        observer.schedule(_Nudge(self._wake, self.intake.finished_writing), str(self.intake.phone), recursive=False)
         # a draft moved into outbox/approved/ is approved at once, not at the next rescan
         observer.schedule(_Nudge(self._wake), str(ob.ensure_dir(self.settings.outbox / "approved")), recursive=False)
         observer.start()

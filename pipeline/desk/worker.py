@@ -27,6 +27,8 @@ from ..ocr.pages import is_scan, page_name
 from ..ocr.reader import Reader
 from ..learning.store import recall
 from ..process import complete_info, decode_options, draft_bytes, header, recognise, understand
+from ..phone.message import decode_options as phone_options
+from ..phone.message import read as read_message
 from ..records import Analysis, DecodeOptions, Dictated, Transcript
 from . import outbox as ob
 from .intake import Intake
@@ -34,6 +36,7 @@ from .store import Job, Store
 
 log = logging.getLogger("dictation.worker")
 TRANSCRIPT_FILE = "transcript.json"
+MESSAGE_FILE = "message.json"  # a voicemail's facts (pipeline/phone)
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2.0, 10.0, 60.0, 300.0)
 # OS errors that pass: a file locked by another program, a full or busy disk, a share gone.
@@ -98,14 +101,19 @@ class Worker:
         work_file = self.input_of(job)
         archive = self.archive_of(job)  # created by its first file
         transcript = self.saved_transcript(job)  # transcribed before an interruption
+        voicemail = job.metadata.get("kind") == "voicemail"
         audio = None
         if transcript is None:
             self.started(job, work_file)
-            transcript, audio = recognise(work_file, job.original_name, self.engine, self.options, self.settings,
+            options = phone_options(self.options) if voicemail else self.options
+            transcript, audio = recognise(work_file, job.original_name, self.engine, options, self.settings,
                                           self._ocr, on_page=lambda number, image: self.save_page(archive, number, image))
             ob.write_atomic(archive / TRANSCRIPT_FILE, to_json(transcript))
-        elif not transcript.is_scan and self.settings.check_corrections:
+        elif not transcript.is_scan and self.settings.check_corrections and not voicemail:
             audio = decode(work_file)  # for checking corrections against it
+        if voicemail:  # onto the callback list: no letter
+            self.commit_message(job, transcript, read_message(transcript.text))
+            return
         self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
         info = header(transcript, job.id, job.original_name, received, job.metadata)
         practice = functools.partial(recall, self.settings.db, authors=self.author_names())
@@ -138,6 +146,29 @@ class Worker:
 
         return tuple(p.name for p in identity.read_authors(self.settings.authors))
 
+    def commit_message(self, job: Job, transcript: Transcript, message) -> None:
+        """A phone message onto the callback list: its transcript and facts in the archive, the
+        facts in the job database; the original moves last, as for a letter."""
+        from .messages import Messages
+
+        archive = self.archive_of(job)
+        if not (archive / TRANSCRIPT_FILE).is_file():
+            ob.write_atomic(archive / TRANSCRIPT_FILE, to_json(transcript))
+        ob.write_atomic(archive / MESSAGE_FILE, json.dumps(message.to_dict(), ensure_ascii=False) + "\n")
+        Messages(self.store).add(job.id, message)
+        self._archive_inputs(job, archive)
+        self.store.update(job.id, "listed", state="listed", archive_dir=archive, lease_owner=None, lease_until=None,
+                          audio_seconds=round(transcript.duration, 2),
+                          detail="urgent" if message.urgent else message.reason)
+        log.info("job %s: listed (%s%s)", job.id, message.reason, ", urgent" if message.urgent else "")
+
+    def _archive_inputs(self, job: Job, archive: Path) -> None:
+        work_file = Path(job.work_path)
+        for leftover in sorted(work_file.parent.iterdir()) if work_file.parent.is_dir() else ():
+            ob.move(leftover, archive / leftover.name)  # the original and its sidecar
+        if work_file.parent.is_dir():
+            work_file.parent.rmdir()
+
     def commit(self, job: Job, transcript: Transcript, dictated: Dictated, analysis: Analysis) -> None:
         """Everything the job leaves, each write a durable mark: the draft's path is reserved
         before the draft is written, so a rerun rewrites the same file; the original moves last."""
@@ -159,10 +190,7 @@ class Worker:
         ob.write_atomic(draft_path, draft)
         ob.write_atomic(archive / "draft.docx", draft)  # the draft as written, kept whatever the review does to it
 
-        for leftover in sorted(work_file.parent.iterdir()) if work_file.parent.is_dir() else ():
-            ob.move(leftover, archive / leftover.name)  # the original and its sidecar
-        if work_file.parent.is_dir():
-            work_file.parent.rmdir()
+        self._archive_inputs(job, archive)
         ob.write_atomic(archive / "document-reference.json", fhir.to_json(fhir.document_reference(
             job_id=job.id, kind=letter_kinds.by_title(info.letter_type), letter=draft_path, final=False,
             patient=info.patient, mrn=info.mrn, author=info.author, dictated_on=info.dictated_on)))

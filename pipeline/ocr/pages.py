@@ -16,7 +16,8 @@ from typing import Iterator
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DictationError
-from ..records import Blob, ScanLimits, opened
+from ..files import Blob, opened
+from ..records import ScanLimits
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}

