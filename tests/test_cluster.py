@@ -102,6 +102,9 @@ def test_batch_on_a_local_cluster_drafts_each_dictation_once_as_a_local_batch_do
     on_cluster, here = tmp_path / "cluster", tmp_path / "local"
     fill(on_cluster / "inbox", clips, bad=True)
     fill(here / "inbox", clips)
+    # and a phone message: on a cluster too it goes on the callback list, not into a letter
+    (on_cluster / "inbox" / "phone").mkdir()
+    (on_cluster / "inbox" / "phone" / "voicemail 1.wav").write_bytes(clips[1].read_bytes() + b"\x00\x00")
     run = dictation("batch", *desk_args(on_cluster, "--cluster", "local:2", "--quiet"))
     assert run.returncode == 1, run.stdout + run.stderr  # 1: the bad file failed
     assert "6 drafted, 1 failed" in run.stdout, run.stdout + run.stderr
@@ -110,6 +113,10 @@ def test_batch_on_a_local_cluster_drafts_each_dictation_once_as_a_local_batch_do
 
     jobs = assert_each_drafted_once(on_cluster, 6)
     assert [j.state for j in jobs].count("failed") == 1
+    [phoned] = [j for j in jobs if j.original_name == "voicemail 1.wav"]
+    assert phoned.state == "listed" and (phoned.metadata or {}).get("kind") == "voicemail"
+    listed = dictation("messages", "--json", *desk_args(on_cluster)[:6])
+    assert phoned.id in listed.stdout, listed.stdout + listed.stderr
     reason = (on_cluster / "outbox" / "failed" / "scan of a fax.mp3.error.txt").read_text()
     assert "scan of a fax.mp3: the file cannot be read as audio" in reason and "What to do:" in reason
     assert (on_cluster / "outbox" / "failed" / "scan of a fax.mp3").is_file()  # nothing lost

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import wait_for, watching
+from conftest import ARTIFACTS, wait_for, watching
 from pipeline.phone import numbers
 from pipeline.phone.message import read
 
@@ -192,3 +192,60 @@ def test_message_command_prints_one_json_line_per_file(tmp_path, phone_voice):
     assert set(row) >= {"reason", "urgent", "red_flags", "caller", "patient", "dob", "callback", "medication",
                         "pharmacy", "transcript"}
     assert row["reason"] == "appointment" and "reschedule" in row["transcript"] and row["urgent"] is False
+
+
+def test_the_day_report_counts_messages_by_reason_and_time_to_callback(listed):
+    import datetime as dt
+
+    import docx
+
+    from pipeline.desk import report
+
+    settings, _ = listed
+    if not any(json.loads(line)["status"] != "open" for line in
+               dictation("messages", "--all", "--json", *desk(settings)).stdout.splitlines()):
+        rows = [json.loads(line) for line in dictation("messages", "--json", *desk(settings)).stdout.splitlines()]
+        dictation("mark", rows[0]["job"], "called back", "--as", "jane", *desk(settings))
+    docx_path, _ = report.write_day(settings, dt.date.today().isoformat())
+    text = "\n".join(p.text for p in docx.Document(str(docx_path)).paragraphs)
+    cells = [c.text for t in docx.Document(str(docx_path)).tables for row in t.rows for c in row.cells]
+    assert "3 messages, 1 urgent, 2 not yet answered; from arrival to callback: median" in text, text
+    assert "Phone messages by reason" in text and "appointment" in cells and "results" in cells
+
+
+def test_phone_messages_tab_in_a_real_browser(listed):
+    """The review page's tab: the urgent message first with its banner, the facts highlighted,
+    the audio playable, and Booked recorded with the secretary's name and note."""
+    from playwright.sync_api import sync_playwright
+    from test_review_page import Server, _chromium
+
+    from pipeline.desk.messages import callback_list
+
+    settings, _ = listed
+    with Server(settings) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(_chromium()))
+        page = browser.new_context(bypass_csp=True).new_page()  # for wait_for_function's own scripts
+        page.goto(server.url + "/")
+        page.click("text=Phone messages")
+        page.check("#all")  # answered ones too: the other tests may have marked some
+        page.wait_for_function("document.querySelectorAll('section.message').length === 3")
+        first = page.locator("section.message").first
+        assert "urgent" in first.get_attribute("class")
+        banner = first.locator(".banner").inner_text()
+        assert "chest pain" in banner and "needs a clinician now" in banner
+        assert first.locator(".fact.red-flag").count() >= 1
+        booking = page.locator("section.message", has=page.locator("h2", has_text="appointment"))
+        assert booking.locator(".fact").count() >= 2  # caller, callback number...
+        audio = page.request.get(server.url + booking.locator("audio").get_attribute("src"))
+        assert audio.status == 200 and audio.headers["content-type"] == "audio/wav"
+        page.fill("#reviewer", "anne")
+        page.dispatch_event("#reviewer", "change")
+        booking.locator("input.note").fill("booked Tuesday 10:00")
+        booking.locator("button[data-status='booked']").click()
+        page.wait_for_function("[...document.querySelectorAll('section.message .state')]"
+                               ".some(s => s.textContent === 'booked by anne')")
+        page.screenshot(path=str(ARTIFACTS / "phone-messages.png"), full_page=True)
+        browser.close()
+    [item] = [i for i in callback_list(settings.db, open_only=False) if i.message.reason == "appointment"]
+    assert (item.status, item.status_by, item.note) == ("booked", "anne", "booked Tuesday 10:00")
+    assert item.called_at is not None

@@ -44,10 +44,11 @@ class JobInput:
 class JobOutput:
     job_id: str
     transcript: Transcript
-    dictated: Dictated
-    analysis: Analysis
+    dictated: Dictated | None  # None for a voicemail: it has a message instead of a letter
+    analysis: Analysis | None
     pages: tuple[tuple[int, bytes], ...] = ()  # a scan's pages as read (PNG), for the review page
     worker: str = ""  # which worker ran it (an address: no patient data)
+    message: object | None = None  # a voicemail's phone.message.Message
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def _run(job: JobInput, practice: bytes | None, authors: tuple[str, ...]) -> Job
     from ..asr.audio import decode
     from ..learning.store import recall
     from ..ocr.read import png_bytes
+    from ..phone import message as phone
     from ..process import header, recognise, understand
 
     worker = get_worker()
@@ -121,11 +123,15 @@ def _run(job: JobInput, practice: bytes | None, authors: tuple[str, ...]) -> Job
     source = Blob(job.name, job.data)
     pages: list[tuple[int, bytes]] = []
     transcript, audio = job.transcript, None
+    voicemail = job.metadata.get("kind") == "voicemail"
     if transcript is None:
-        transcript, audio = recognise(source, job.name, plugin.engine, plugin.options, settings, plugin.reader,
+        options = phone.decode_options(plugin.options) if voicemail else plugin.options
+        transcript, audio = recognise(source, job.name, plugin.engine, options, settings, plugin.reader,
                                       on_page=lambda number, image: pages.append((number, png_bytes(image))))
-    elif not transcript.is_scan and settings.check_corrections:
-        audio = decode(source)
+    elif not transcript.is_scan and settings.check_corrections and not voicemail:
+        audio = decode(source)  # made before an interruption: the audio, for the checks
+    if voicemail:  # the callback list's facts, no letter
+        return JobOutput(job.job_id, transcript, None, None, tuple(pages), worker.address, phone.read(transcript.text))
     info: LetterInfo = header(transcript, job.job_id, job.name, dt.datetime.fromisoformat(job.received_at), job.metadata)
     dictated, analysis = understand(transcript, audio, plugin.engine, settings, info,
                                     functools.partial(recall, practice, authors=authors))

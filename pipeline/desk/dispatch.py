@@ -169,7 +169,10 @@ class Dispatcher:
             for number, png in output.pages:
                 self.desk.save_page(archive, number, png)
             self.store.log(job.id, "ran on the cluster", "dispatch", detail=output.worker)  # which machine, for IT
-            self.desk.commit(job, output.transcript, output.dictated, output.analysis)
+            if output.message is not None:
+                self.desk.commit_message(job, output.transcript, output.message)
+            else:
+                self.desk.commit(job, output.transcript, output.dictated, output.analysis)
         except Exception as err:
             self.desk.fail(job, err)
 

@@ -41,6 +41,10 @@ class DayReport:
     failures: list[tuple[str, str, str]]  # (job id, file, reason)
     # (author, letters approved on the day, changed per 100 words: the day, last 7 days, last 30 days)
     corrections: list[tuple[str, int, str, str, str]] = ()
+    messages: dict[str, int] | None = None  # phone messages of the day by reason
+    urgent_messages: int = 0
+    unanswered: int = 0  # still open
+    to_callback: tuple[int, float, float] | None = None  # arrival → first action: (count, median, worst) minutes
 
 
 def correction_rates(db: Path, day: str) -> list[tuple[str, int, str, str, str]]:
@@ -73,6 +77,10 @@ def build(store: Store, day: str, db: Path | None = None) -> DayReport:
         values = [v for v in values if v is not None]
         turnaround[name] = (len(values), statistics.median(values), max(values)) if values else None
     states = Counter(j.state for j in jobs)
+    from .messages import Messages
+
+    phoned = [m for m in Messages(store).listed(open_only=False) if m.received_at[:10] == day]
+    waits = [w for w in (_minutes(m.received_at, m.called_at) for m in phoned) if w is not None]
     return DayReport(
         day=day,
         jobs=jobs,
@@ -83,6 +91,10 @@ def build(store: Store, day: str, db: Path | None = None) -> DayReport:
         turnaround=turnaround,
         failures=[(j.id, j.original_name, (j.error or "").strip()) for j in jobs if j.state == "failed"],
         corrections=correction_rates(db, day) if db else [],
+        messages=dict(sorted(Counter(m.message.reason for m in phoned).items())),
+        urgent_messages=sum(m.message.urgent for m in phoned),
+        unanswered=sum(m.status == "open" for m in phoned),
+        to_callback=(len(waits), statistics.median(waits), max(waits)) if waits else None,
     )
 
 
@@ -103,7 +115,7 @@ def to_csv(report: DayReport) -> str:
 def to_docx(report: DayReport) -> bytes:
     doc = Document()
     doc.add_heading(f"Dictation report for {report.day}", level=1)
-    dictations = len(report.jobs) - report.scans
+    dictations = len(report.jobs) - report.scans - sum((report.messages or {}).values())
     scanned = f" and {report.scans} scanned note{'s' if report.scans != 1 else ''}" if report.scans else ""
     doc.add_paragraph(f"{dictations} dictations{scanned} received, {report.audio_minutes:.1f} minutes of audio.")
 
@@ -123,6 +135,13 @@ def to_docx(report: DayReport) -> bytes:
           [(name, *(f"{x:.1f}" if isinstance(x, float) else x for x in value)) if value else (name, 0, "–", "–")
            for name, value in report.turnaround.items()])
     table("Failures", ("job", "file", "reason"), report.failures)
+    if report.messages:
+        waited = (f"; from arrival to callback: median {report.to_callback[1]:.0f} min, worst "
+                  f"{report.to_callback[2]:.0f} min ({report.to_callback[0]} answered)") if report.to_callback else ""
+        doc.add_heading("Phone messages", level=2)
+        doc.add_paragraph(f"{sum(report.messages.values())} messages, {report.urgent_messages} urgent, "
+                          f"{report.unanswered} not yet answered{waited}.")
+        table("Phone messages by reason", ("reason", "messages"), list(report.messages.items()))
     if report.corrections:
         table("Corrections by author (words changed per 100 words of draft)",
               ("author", "approved on the day", "the day", "last 7 days", "last 30 days"), report.corrections)

@@ -46,6 +46,7 @@ from ...ocr.pages import page_name
 from ...process import complete_info, draft_bytes, language
 from ...records import Analysis, Dictated, LetterInfo, Transcript
 from .. import edits
+from .phone import PhoneRoutes
 
 STATIC = Path(__file__).with_name("static")
 JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -60,6 +61,7 @@ class ReviewApp:
         self.token = token
         self.csrf = secrets.token_urlsafe(32)
         self.store = Store(settings.db)
+        self.phone = PhoneRoutes(self.store)  # the "Phone messages" tab
 
     # -- guards ----------------------------------------------------------------------------
     def _authorised(self, request: Request) -> bool:
@@ -246,6 +248,9 @@ class ReviewApp:
             Route("/api/jobs/{job_id}/return", self.return_, methods=["POST"]),
             Route("/api/vocabulary", self.vocabulary),
             Route("/api/vocabulary/{rule_id:int}/{action}", self.decide, methods=["POST"]),
+            Route("/messages", self.page("messages.html")),
+            Route("/api/messages", self.phone.listed),
+            Route("/api/messages/{job_id}", self.phone.mark, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         guard = self
