@@ -173,7 +173,6 @@ class Worker:
         """Everything the job leaves, each write a durable mark: the draft's path is reserved
         before the draft is written, so a rerun rewrites the same file; the original moves last."""
         received = dt.datetime.fromisoformat(job.received_at)
-        work_file = Path(job.work_path)
         archive = self.archive_of(job)
         if not (archive / TRANSCRIPT_FILE).is_file():  # a cluster's result: its transcript is written first
             ob.write_atomic(archive / TRANSCRIPT_FILE, to_json(transcript))

@@ -92,7 +92,7 @@ def pharmacy(text: str) -> Found | None:
     where = r"(?:\s+(?:on|at|in)\s+(?:the\s+)?(?:[A-Z0-9][\w'-]*\s?){1,3})?"
     for pattern, flags in ((rf"\b(?P<p>(?:{chains})(?:\s+[Pp]harmacy)?{where})", re.IGNORECASE),
                            (rf"\b(?P<p>(?:[A-Z][\w'-]*\s+){{1,3}}[Pp]harmacy{where})", 0),
-                           (rf"\b(?P<p>[Pp]harmacy\s+(?:on|at|in)\s+(?:the\s+)?(?:[A-Z0-9][\w'-]*\s?){{1,3}})", 0)):
+                           (r"\b(?P<p>[Pp]harmacy\s+(?:on|at|in)\s+(?:the\s+)?(?:[A-Z0-9][\w'-]*\s?){1,3})", 0)):
         if m := re.search(pattern, text, flags):
             value = m["p"].strip().rstrip(".,")
             return Found(value, m.start("p"), m.start("p") + len(value))
