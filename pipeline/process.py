@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,44 @@ def recognise(source: Path | Blob, name: str, engine: Engine, options: DecodeOpt
         return ocr.read_file(source, reader, settings.scan_limits(), name, on_page=on_page), None
     audio = decode(source)
     return transcribe_audio(audio, name, engine, options), audio
+
+
+@dataclass(frozen=True)
+class Made:
+    """What the pure stages made of one input: a letter's text and analysis, or, for a
+    voicemail, its message on the callback list (``phone.message.Message``)."""
+
+    transcript: Transcript
+    dictated: Dictated | None = None
+    analysis: Analysis | None = None
+    message: object | None = None
+
+
+def run_stages(source: Path | Blob, name: str, saved: Transcript | None, job: dict, engine: Engine,
+               options: DecodeOptions, settings: Settings, reader, practice, *, on_page=None,
+               on_transcript=None) -> Made:
+    """One job's pure stages, on the desk or on a cluster's worker: recognise (unless a
+    ``saved`` transcript survived an interruption; ``on_transcript`` is told of a new one),
+    then the language stage, or for a voicemail the phone stage. ``job``: its id, received
+    time (ISO) and metadata (``kind``, the sidecar's facts)."""
+    from .phone import listen
+    from .phone.message import decode_options as phone_options
+
+    voicemail = job["metadata"].get("kind") == "voicemail"
+    if voicemail:
+        options = phone_options(options)
+    transcript, audio = saved, None
+    if transcript is None:
+        transcript, audio = recognise(source, name, engine, options, settings, reader, on_page=on_page)
+        if on_transcript:
+            on_transcript(transcript)
+    elif not transcript.is_scan and (voicemail or settings.check_corrections):
+        audio = decode(source)  # transcribed before an interruption: the audio, for the checks
+    if voicemail:  # the callback list's facts, no letter
+        return Made(transcript, message=listen.message(transcript, audio, engine, options))
+    info = header(transcript, job["id"], name, dt.datetime.fromisoformat(job["received_at"]), job["metadata"])
+    dictated, analysis = understand(transcript, audio, engine, settings, info, practice)
+    return Made(transcript, dictated, analysis)
 
 
 def understand(transcript: Transcript, audio: np.ndarray | None, engine: Engine, settings: Settings,

@@ -11,15 +11,19 @@ import numpy as np
 RATE = 8000
 
 
-def telephone(samples: np.ndarray, rate: int, snr_db: float = 25.0, seed: int = 0) -> np.ndarray:
-    """Band-limit to 300-3400 Hz, resample to 8 kHz and add white noise at ``snr_db``."""
+def telephone(samples: np.ndarray, rate: int, snr_db: float = 25.0, seed: int = 0,
+              speech_power: float | None = None) -> np.ndarray:
+    """Band-limit to 300-3400 Hz, resample to 8 kHz and add white noise at ``snr_db`` below the
+    speech (``speech_power``, the mean square of the speech alone; else of ``samples``)."""
     spectrum = np.fft.rfft(samples)
     freqs = np.fft.rfftfreq(len(samples), 1 / rate)
     spectrum[(freqs < 300) | (freqs > 3400)] = 0
     band = np.fft.irfft(spectrum, len(samples))
     t_out = np.arange(int(len(band) * RATE / rate)) / RATE
     out = np.interp(t_out, np.arange(len(band)) / rate, band)
-    power = np.mean(out ** 2) or 1e-9
+    kept = np.mean(out ** 2) / (np.mean(samples ** 2) or 1e-9)  # the share of the power the band keeps
+    # the noise is set against the speech alone: an open line before or after it does not dilute it
+    power = (np.mean(samples ** 2) if speech_power is None else speech_power) * kept or 1e-9
     noise = np.random.default_rng(seed).normal(0, np.sqrt(power / 10 ** (snr_db / 10)), len(out))
     out = out + noise
     return (out / max(1.0, np.max(np.abs(out)) / 0.95)).astype(np.float32)
@@ -42,9 +46,11 @@ def save(samples: np.ndarray, path: Path, codec: str = "pcm_mulaw") -> Path:
 
 
 def voicemail(voice, text: str, path: Path, codec: str = "pcm_mulaw", seed: int = 0, snr_db: float = 25.0,
-              steady: bool = False) -> Path:
+              steady: bool = False, lead_s: float = 0.0, tail_s: float = 0.0) -> Path:
     """``voice``: a loaded PiperVoice. The message as a phone line carries it, saved at ``path``.
-    ``steady``: piper's own noise off, so the same text gives the same audio (tests)."""
+    ``steady``: piper's own noise off, so the same text gives the same audio (tests).
+    ``lead_s``, ``tail_s``: seconds of the open line (its noise only) before the caller speaks
+    and after they stop, before hanging up."""
     import io
 
     from piper import SynthesisConfig
@@ -57,4 +63,7 @@ def voicemail(voice, text: str, path: Path, codec: str = "pcm_mulaw", seed: int 
     with wave.open(buffer, "rb") as wav:
         rate = wav.getframerate()
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).astype(np.float32) / 32768
-    return save(telephone(samples, rate, snr_db, seed), path, codec)
+    speech_power = np.mean(samples ** 2)
+    samples = np.concatenate([np.zeros(int(lead_s * rate), np.float32), samples,
+                              np.zeros(int(tail_s * rate), np.float32)])
+    return save(telephone(samples, rate, snr_db, seed, speech_power), path, codec)

@@ -21,6 +21,14 @@ from pipeline.phone.message import read
     ("call me on eight oh two, double five five, three four three four", "8025553434"),
     ("my cell is 1 800 555 0100", "8005550100"),
     ("the number is five five five, twelve thirty four", "5551234"),
+    # groups said as cardinals, as text-to-speech and some callers read "555 818 2020"
+    ("call me at five hundred fifty five, eight hundred eighteen, two thousand twenty", "5558182020"),
+    ("call me at six hundred seventeen five hundred fifty five zero one four two", "6175550142"),
+    # only the 3-3-4 cut fits: 460 7272, not 467 272
+    ("call me at five hundred fifty five four hundred sixty seven thousand two hundred seventy two", "5554607272"),
+    ("call me back at five hundred fifty five seven hundred three thousand one hundred forty one", "5557003141"),
+    ("my number is five five five, nine one nine, fifty fifty", "5559195050"),
+    ("call me at nine seven eight, five five five, twenty two hundred", "9785552200"),
 ])
 def test_callback_numbers_as_callers_say_them(said, digits):
     assert numbers.callback_number(said)[0] == digits
@@ -37,9 +45,23 @@ def test_the_callback_number_is_the_one_after_its_cue():
     ("born on the fifth of June nineteen eighty two", "1982-06-05"),
     ("DOB is July twenty third, 1950", "1950-07-23"),
     ("her birthday is September 9 2001", "2001-09-09"),
+    ("date of birth June 5th, nineteen hundred seventy two", "1972-06-05"),
+    ("my date of birth is seven slash twenty two slash two thousand one", "2001-07-22"),
+    ("date of birth to slash 14 slash nineteen hundred eighty", "1980-02-14"),  # "two" heard as "to"
+    ("born on the first of May twenty twelve", "2012-05-01"),
 ])
 def test_dates_of_birth_said_several_ways(said, iso):
     assert numbers.date_of_birth(said)[0] == iso
+
+
+def test_a_misheard_month_of_birth_gives_each_month_to_ask_the_audio():
+    text = "Her date of birth is all the second, nineteen forty. Please call me."
+    start, end, options = numbers.missing_month(text)
+    assert text[start:end] == "all the"
+    assert ("August", "1940-08-02") in options and len(options) == 12
+    start, end, options = numbers.missing_month("Date of birth by a slash nine slash 1975.")
+    assert ("five", "1975-05-09") in options
+    assert numbers.missing_month("date of birth March 3rd, 1948") is None
 
 
 @pytest.mark.parametrize("text, urgent", [
@@ -162,6 +184,9 @@ def test_the_urgent_message_heads_the_list_with_what_was_heard(listed):
     assert [r["urgent"] for r in rows] == [True, False, False]
     assert [r["reason"] for r in rows[1:]] == ["appointment", "results"]  # then oldest first
     assert "crushing" in rows[0]["transcript"] and rows[0]["red_flags"] == ["chest pain or pressure"]
+    # numbers said both ways: as cardinals (how piper reads "555 202 3434") and digit by digit
+    assert [r["callback"] for r in rows] == ["5552023434", "5553124455", "5556067878"]
+    assert rows[1]["dob"] == "1961-05-02"
     assert not any((settings.outbox / "drafts").rglob("*.docx"))  # a message is no letter
 
 

@@ -16,9 +16,10 @@ FIELDS = ("reason", "urgent", "red_flags", "caller", "patient", "dob", "callback
 
 def cmd_message(args) -> int:
     """One JSON line (or a short text) per voicemail file."""
+    from ..asr.audio import decode
+    from ..phone import listen
     from ..phone.message import decode_options as phone_options
-    from ..phone.message import read
-    from ..process import decode_options, transcribe_file
+    from ..process import decode_options, transcribe_audio
 
     settings = settings_of(args)
     engine, options = engine_for(settings), phone_options(decode_options(settings))
@@ -26,7 +27,8 @@ def cmd_message(args) -> int:
     for name in args.files:
         path = Path(name)
         try:
-            message = read(transcribe_file(path, engine, options).text)
+            audio = decode(path)
+            message = listen.message(transcribe_audio(audio, path.name, engine, options), audio, engine, options)
         except DictationError as err:
             print(f"error: {err}", file=sys.stderr)
             failures += 1

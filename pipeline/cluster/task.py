@@ -7,7 +7,6 @@ process, before its first task; ``run_job`` is the task. The desk ships a job as
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import logging
 import os
@@ -19,7 +18,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from ..config import Settings
 from ..errors import DictationError
 from ..files import Blob
-from ..records import Analysis, DecodeOptions, Dictated, LetterInfo, Transcript
+from ..records import Analysis, DecodeOptions, Dictated, Transcript
 
 log = logging.getLogger("dictation.cluster")
 PLUGIN = "dictation-engine"
@@ -111,28 +110,17 @@ def run_job(job: JobInput, practice: bytes | None, authors: tuple[str, ...]) -> 
 
 
 def _run(job: JobInput, practice: bytes | None, authors: tuple[str, ...]) -> JobOutput:
-    from ..asr.audio import decode
     from ..learning.store import recall
     from ..ocr.read import png_bytes
-    from ..phone import message as phone
-    from ..process import header, recognise, understand
+    from ..process import run_stages
 
     worker = get_worker()
     plugin: EnginePlugin = worker.plugins[PLUGIN]
-    settings = plugin.settings
-    source = Blob(job.name, job.data)
     pages: list[tuple[int, bytes]] = []
-    transcript, audio = job.transcript, None
-    voicemail = job.metadata.get("kind") == "voicemail"
-    if transcript is None:
-        options = phone.decode_options(plugin.options) if voicemail else plugin.options
-        transcript, audio = recognise(source, job.name, plugin.engine, options, settings, plugin.reader,
-                                      on_page=lambda number, image: pages.append((number, png_bytes(image))))
-    elif not transcript.is_scan and settings.check_corrections and not voicemail:
-        audio = decode(source)  # made before an interruption: the audio, for the checks
-    if voicemail:  # the callback list's facts, no letter
-        return JobOutput(job.job_id, transcript, None, None, tuple(pages), worker.address, phone.read(transcript.text))
-    info: LetterInfo = header(transcript, job.job_id, job.name, dt.datetime.fromisoformat(job.received_at), job.metadata)
-    dictated, analysis = understand(transcript, audio, plugin.engine, settings, info,
-                                    functools.partial(recall, practice, authors=authors))
-    return JobOutput(job.job_id, transcript, dictated, analysis, tuple(pages), worker.address)
+    made = run_stages(Blob(job.name, job.data), job.name, job.transcript,
+                      {"id": job.job_id, "received_at": job.received_at, "metadata": job.metadata},
+                      plugin.engine, plugin.options, plugin.settings, plugin.reader,
+                      functools.partial(recall, practice, authors=authors),
+                      on_page=lambda number, image: pages.append((number, png_bytes(image))))
+    return JobOutput(job.job_id, made.transcript, made.dictated, made.analysis, tuple(pages), worker.address,
+                     made.message)

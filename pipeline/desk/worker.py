@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from ..asr import Engine
-from ..asr.audio import decode
 from ..config import Settings
 from ..errors import DictationError
 from ..letters import fhir
@@ -26,9 +25,7 @@ from ..letters.writers import to_json
 from ..ocr.pages import is_scan, page_name
 from ..ocr.reader import Reader
 from ..learning.store import recall
-from ..process import complete_info, decode_options, draft_bytes, header, recognise, understand
-from ..phone.message import decode_options as phone_options
-from ..phone.message import read as read_message
+from ..process import complete_info, decode_options, draft_bytes, header, run_stages
 from ..records import Analysis, DecodeOptions, Dictated, Transcript
 from . import outbox as ob
 from .intake import Intake
@@ -97,29 +94,33 @@ class Worker:
         return moved if not work_file.exists() and moved.exists() else work_file
 
     def _process(self, job: Job) -> None:
-        received = dt.datetime.fromisoformat(job.received_at)
         work_file = self.input_of(job)
         archive = self.archive_of(job)  # created by its first file
         transcript = self.saved_transcript(job)  # transcribed before an interruption
-        voicemail = job.metadata.get("kind") == "voicemail"
-        audio = None
+        letter = job.metadata.get("kind") != "voicemail"
+
+        def analysing(heard: Transcript) -> None:
+            self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(heard.duration, 2))
+
+        def transcribed(heard: Transcript) -> None:
+            ob.write_atomic(archive / TRANSCRIPT_FILE, to_json(heard))
+            if letter:
+                analysing(heard)
+
         if transcript is None:
             self.started(job, work_file)
-            options = phone_options(self.options) if voicemail else self.options
-            transcript, audio = recognise(work_file, job.original_name, self.engine, options, self.settings,
-                                          self._ocr, on_page=lambda number, image: self.save_page(archive, number, image))
-            ob.write_atomic(archive / TRANSCRIPT_FILE, to_json(transcript))
-        elif not transcript.is_scan and self.settings.check_corrections and not voicemail:
-            audio = decode(work_file)  # for checking corrections against it
-        if voicemail:  # onto the callback list: no letter
-            self.commit_message(job, transcript, read_message(transcript.text))
-            return
-        self.store.update(job.id, "analysing", state="analysing", audio_seconds=round(transcript.duration, 2))
-        info = header(transcript, job.id, job.original_name, received, job.metadata)
+        elif letter:
+            analysing(transcript)
+
         practice = functools.partial(recall, self.settings.db, authors=self.author_names())
-        dictated, analysis = understand(transcript, audio, self.engine, self.settings, info, practice)
-        del audio
-        self.commit(job, transcript, dictated, analysis)
+        made = run_stages(work_file, job.original_name, transcript,
+                          {"id": job.id, "received_at": job.received_at, "metadata": job.metadata},
+                          self.engine, self.options, self.settings, self._ocr, practice,
+                          on_page=lambda number, image: self.save_page(archive, number, image), on_transcript=transcribed)
+        if made.message is not None:  # onto the callback list: no letter
+            self.commit_message(job, made.transcript, made.message)
+        else:
+            self.commit(job, made.transcript, made.dictated, made.analysis)
 
     # -- the desk's side of a job: what is written, in order (shared with the cluster's dispatcher) --
     def archive_of(self, job: Job) -> Path:

@@ -45,15 +45,16 @@ class Message:
 
 
 @once
-def _recognition() -> dict:
+def recognition() -> dict:
     return tomllib.loads((models_dir() / "phone" / "recognition.toml").read_text(encoding="utf-8"))
 
 
 def decode_options(options: DecodeOptions) -> DecodeOptions:
     """The practice's decoding options, with the voice detector set for telephone audio."""
-    rules = _recognition()
+    rules = recognition()
     return replace(options, vad_filter=bool(rules["vad_filter"]), vad_threshold=float(rules["vad_threshold"]),
-                   beam_size=int(rules.get("beam_size", options.beam_size)))
+                   beam_size=int(rules.get("beam_size", options.beam_size)),
+                   initial_prompt=rules.get("initial_prompt") or options.initial_prompt)
 
 
 def read(text: str) -> Message:
