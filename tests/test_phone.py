@@ -274,3 +274,58 @@ def test_phone_messages_tab_in_a_real_browser(listed):
     [item] = [i for i in callback_list(settings.db, open_only=False) if i.message.reason == "appointment"]
     assert (item.status, item.status_by, item.note) == ("booked", "anne", "booked Tuesday 10:00")
     assert item.called_at is not None
+
+
+def test_sound_alikes_of_red_flags_are_found_in_the_text():
+    from pipeline.phone import urgency
+
+    text = "He said he's been thinking about handing his wife, and I'm worried."
+    [alike] = urgency.sound_alikes(text)
+    assert (text[alike.start : alike.end], alike.said) == ("handing his wife", "ending his life")
+    assert not urgency.sound_alikes("He said the results were fine.")  # "said" is too short to sound like "suicide"
+    assert not urgency.sound_alikes("He has chest pain.")  # found by the patterns already: nothing to ask
+
+
+MISHEARD = ("Hi, this is Dana Fox calling about my son Leo Fox. He said he has been thinking about ending his "
+            "life. His date of birth is August second, 2010. Please call me at 555 404 5151.")
+
+
+def _misheard(transcript, wrong: dict[str, str]):
+    """The transcript with some words written as Whisper might have misheard them, at the
+    same times: a mishearing cannot be caused on demand, so the words are changed and the
+    real audio and the real recogniser decide."""
+    from dataclasses import replace
+
+    def written(word):
+        core = word.text.strip().rstrip(",.")
+        return replace(word, text=" " + wrong[core] + word.text.strip()[len(core):]) if core in wrong else word
+
+    segments = []
+    for segment in transcript.segments:
+        words = tuple(written(w) for w in segment.words)
+        segments.append(replace(segment, words=words, text="".join(w.text for w in words)))
+    return replace(transcript, segments=tuple(segments))
+
+
+def test_a_misheard_red_flag_and_month_are_asked_of_the_audio(tmp_path, engines, phone_voice):
+    from phone_audio import voicemail
+
+    from pipeline.asr.audio import decode
+    from pipeline.config import Settings
+    from pipeline.phone import listen
+    from pipeline.phone.message import decode_options
+    from pipeline.process import decode_options as product_options
+    from pipeline.process import transcribe_audio
+
+    engine = engines("faster", "base", "int8")
+    options = decode_options(product_options(Settings()))
+    audio = decode(voicemail(phone_voice, MISHEARD, tmp_path / "m.wav", "pcm_mulaw", seed=5, steady=True))
+    heard = transcribe_audio(audio, "m.wav", engine, options)
+    assert "ending his life" in heard.text and "August" in heard.text, heard.text
+    wrong = _misheard(heard, {"ending": "handing", "life": "wife", "August": "all"})
+    assert "handing his wife" in wrong.text and not read(wrong.text).urgent and read(wrong.text).dob is None
+    message = listen.message(wrong, audio, engine, options)
+    assert message.urgent and message.red_flags == ("thoughts of suicide or self-harm",), message
+    assert 'sounds like "ending his life"' in message.heard[0]
+    assert message.dob == "2010-08-02"
+    assert message.callback == "5554045151"

@@ -1,15 +1,19 @@
 """A voicemail's transcript and audio → its ``Message``, with the callback number heard
-three times and a misheard month of birth asked of the audio.
+three times, and a misheard month of birth or red flag asked of the audio.
 
 Over a telephone line Whisper loses or changes digits: "five hundred fifty five, five hundred
 twelve" comes out as "five hundred fifty five hundred twelve". The few seconds around the
 number, decoded again on their own (``again`` in models/phone/recognition.toml), err in other
 places, so the number two of the three listens agree on wins (bench/phone.py measures each
 listen and the vote). A date of birth whose month was misheard ("all the second, 1940") is
-completed with the month whose name fits the audio best (``asr.scorer``).
+completed with the month whose name fits the audio best (``asr.scorer``). A stretch that
+sounds like a red flag ("handing his wife": "ending his life") counts as one when the audio
+fits the flag's words as well as the words written: a missed red flag is the one error the
+callback list must not make.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import replace
@@ -19,7 +23,7 @@ import numpy as np
 from ..asr import Engine
 from ..asr.audio import SAMPLE_RATE
 from ..records import DecodeOptions, Transcript
-from . import numbers
+from . import numbers, urgency
 from .message import Message, read, recognition
 
 
@@ -32,13 +36,31 @@ def message(transcript: Transcript, audio: np.ndarray | None, engine: Engine | N
         return found
     text = found.transcript
     places = _word_places(text, transcript)
+    scorer = functools.cache(lambda: engine.scorer(audio, transcript))  # encoded only when asked
+    if by_ear := _red_flags_by_ear(text, places, scorer):
+        found = read(text, by_ear)
     callback, dob = found.callback, found.dob
     if span := _number_span(text, found):
         callback = vote([callback] + [_heard_number(audio, places, span, again, engine, options)
                                       for again in recognition()["again"]])
     if dob is None and (gap := numbers.missing_month(text)):
-        dob = _month_by_ear(gap, places, engine.scorer(audio, transcript))
+        dob = _month_by_ear(gap, places, scorer())
     return replace(found, callback=callback, dob=dob)
+
+
+def _red_flags_by_ear(text: str, places, scorer) -> tuple[urgency.SoundAlike, ...]:
+    """Stretches that sound like a red flag (``urgency.sound_alikes``) that the audio fits at
+    least as well read as the flag as read as Whisper wrote them: a misheard red flag."""
+    _, margin = urgency.sound_alike_settings()
+    confirmed = []
+    for alike in urgency.sound_alikes(text):
+        times = [(s, e) for a, b, s, e in places if a < alike.end and b > alike.start]
+        if not times:
+            continue
+        written, flag = scorer().compare(times[0][0], times[-1][1], [text[alike.start : alike.end], alike.said])
+        if flag >= written - margin:
+            confirmed.append(alike)
+    return tuple(confirmed)
 
 
 def vote(heard: list[str | None]) -> str | None:

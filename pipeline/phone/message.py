@@ -57,10 +57,13 @@ def decode_options(options: DecodeOptions) -> DecodeOptions:
                    initial_prompt=rules.get("initial_prompt") or options.initial_prompt)
 
 
-def read(text: str) -> Message:
+def read(text: str, by_ear: tuple[urgency.SoundAlike, ...] = ()) -> Message:
+    """The message's facts, reason and red flags, from its transcript. ``by_ear``: stretches
+    the audio confirmed as a misheard red flag (``listen.py``); their places are in the
+    whitespace-normalised transcript that ``Message.transcript`` holds."""
     text = " ".join(text.split())
     marks: list[tuple[int, int, str]] = []
-    heard = urgency.red_flags(text)
+    heard = urgency.red_flags(text, by_ear)
     live = [h for h in heard if not h.negated]
     banners = tuple(dict.fromkeys(h.banner for h in live))
     negated = tuple(dict.fromkeys(h.banner for h in heard if h.negated and h.banner not in banners))
