@@ -54,6 +54,16 @@ def test_dates_of_birth_said_several_ways(said, iso):
     assert numbers.date_of_birth(said)[0] == iso
 
 
+@pytest.mark.parametrize("said, times", [
+    ("I'm available between nine and eleven.", ["between nine and eleven"]),
+    ("You can reach me after 5 pm.", ["after 5 pm"]),
+    ("Please call me this afternoon.", ["this afternoon"]),
+    ("He has had chest pain since this morning. Call me at 555 0101.", []),  # when it began, not when to call
+])
+def test_preferred_times(said, times):
+    assert list(read(said).times) == times
+
+
 def test_a_misheard_month_of_birth_gives_each_month_to_ask_the_audio():
     text = "Her date of birth is all the second, nineteen forty. Please call me."
     start, end, options = numbers.missing_month(text)

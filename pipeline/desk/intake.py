@@ -147,13 +147,15 @@ class Intake:
     def register(self, work_dir: Path) -> str | None:
         """Create the job for a claimed folder: a duplicate or a bad file is set aside with its reason."""
         (work_dir / CLAIM_MARK).unlink(missing_ok=True)
-        voicemail = (work_dir / VOICEMAIL_MARK).exists()  # read, then gone: the job's metadata keeps it
-        (work_dir / VOICEMAIL_MARK).unlink(missing_ok=True)
+        # the mark goes once the job (whose metadata keeps it) is in the store, not before: a
+        # crash in between must not register a voicemail as a dictation
+        voicemail = (work_dir / VOICEMAIL_MARK).exists()
         inputs, sidecars = self._contents(work_dir)
         if not inputs:  # only a sidecar: its recording never came
             for p in sidecars:
                 ob.fail(self.outbox, p, p.name, f"{p.name}: metadata without a recording.\n"
                         "What to do: drop the recording with the same name beside it.")
+            (work_dir / VOICEMAIL_MARK).unlink(missing_ok=True)
             work_dir.rmdir()
             return None
         audio = inputs[0]
@@ -173,6 +175,7 @@ class Intake:
             problem = err
         existing = self.store.add_job(job_id, sha256_of(audio), audio.name, audio, meta,
                                       priority=metadata.priority_of(meta), due_at=meta.get("due"))
+        (work_dir / VOICEMAIL_MARK).unlink(missing_ok=True)
         if existing is not None:
             return self._duplicate(existing, work_dir, audio, sidecars)
         log.info("job %s: received", job_id)

@@ -58,12 +58,15 @@ class Messages:
                        "reason = excluded.reason, message = excluded.message",
                        (job_id, int(message.urgent), message.reason, json.dumps(message.to_dict()), now_iso()))
 
-    def listed(self, open_only: bool = True) -> list[Listed]:
-        """Urgent first, then oldest first."""
-        where = "WHERE m.status = 'open'" if open_only else ""
+    def listed(self, open_only: bool = True, day: str | None = None) -> list[Listed]:
+        """Urgent first, then oldest first; ``day`` (ISO date): only the messages received that day."""
+        where = ["m.status = 'open'"] if open_only else []
+        if day:
+            where.append("substr(j.received_at, 1, 10) = :day")
         rows = self.store.db.execute(
-            f"SELECT m.*, j.received_at FROM messages m JOIN jobs j ON j.id = m.job_id {where} "
-            "ORDER BY m.urgent DESC, j.received_at, j.id").fetchall()
+            "SELECT m.*, j.received_at FROM messages m JOIN jobs j ON j.id = m.job_id "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY m.urgent DESC, j.received_at, j.id",
+            {"day": day}).fetchall()
         return [self._row(r) for r in rows]
 
     def get(self, job_id: str) -> Listed | None:

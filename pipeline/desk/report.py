@@ -79,7 +79,7 @@ def build(store: Store, day: str, db: Path | None = None) -> DayReport:
     states = Counter(j.state for j in jobs)
     from .messages import Messages
 
-    phoned = [m for m in Messages(store).listed(open_only=False) if m.received_at[:10] == day]
+    phoned = Messages(store).listed(open_only=False, day=day)
     waits = [w for w in (_minutes(m.received_at, m.called_at) for m in phoned) if w is not None]
     return DayReport(
         day=day,

@@ -100,9 +100,22 @@ def pharmacy(text: str) -> Found | None:
 
 
 def preferred_times(text: str) -> list[Found]:
-    out = []
-    for pattern in _rules()["times"]:
-        for m in re.finditer(pattern, text, re.IGNORECASE):
+    """When the caller can be reached: "between 9 and 11", "after five p.m.", and a part of
+    the day ("this afternoon") in a sentence that asks for the call."""
+    rules = _rules()
+    cue = re.compile(rules["time_cue"], re.IGNORECASE)
+    out: list[Found] = []
+    for pattern, needs_cue in [(p, False) for p in rules["times"]] + [(p, True) for p in rules["times_with_cue"]]:
+        for m in re.finditer(pattern.replace("{hour}", rules["hour"]), text, re.IGNORECASE):
+            if needs_cue and not cue.search(_sentence(text, m.start(), m.end())):
+                continue
             if not any(f.start <= m.start() < f.end or m.start() <= f.start < m.end() for f in out):
                 out.append(Found(m[0].strip().rstrip(".,"), m.start(), m.end()))
     return sorted(out, key=lambda f: f.start)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around ``text[start:end]``."""
+    first = max(text.rfind(c, 0, start) for c in ".!?") + 1
+    ends = [i for i in (text.find(c, end) for c in ".!?") if i >= 0]
+    return text[first : min(ends) if ends else len(text)]
