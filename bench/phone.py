@@ -52,6 +52,35 @@ def audio_files(open_line: bool = False) -> list[Path]:
     return paths
 
 
+HANG_UPS = ((3, 0.003), (8, 0.01), (15, 0.03), (25, 0.003), (40, 0.01), (60, 0.03))  # seconds, noise RMS
+
+
+def hang_ups(engine, options) -> tuple[int, int]:
+    """Voicemails no one spoke on (line noise only): how many are listed as no message."""
+    from phone_audio import hang_up
+
+    from pipeline.asr.audio import decode
+    from pipeline.errors import AudioError
+    from pipeline.phone import listen
+    from pipeline.process import transcribe_audio
+
+    folder = CACHE.with_name("phone-hang-ups")
+    folder.mkdir(parents=True, exist_ok=True)
+    silent = 0
+    for i, (seconds, level) in enumerate(HANG_UPS):
+        path = folder / f"hang-up-{i}.wav"
+        if not path.exists():
+            hang_up(path, seconds, level, seed=i)
+        audio = decode(path)
+        try:
+            transcript = transcribe_audio(audio, path.name, engine, options)
+        except AudioError:  # nothing written at all: the desk sets the file aside with its reason
+            silent += 1
+            continue
+        silent += listen.message(transcript, audio, engine, options).silent
+    return silent, len(HANG_UPS)
+
+
 def open_line_words(transcript) -> tuple[int, int]:
     """Words placed in the open line before or after the speech (invented: no one spoke
     there), and how many of them sit in a segment the hallucination guards flagged."""
@@ -155,23 +184,28 @@ def main() -> None:
                    else replace(base, vad_threshold=float(threshold)))
         threshold = "off" if not options.vad_filter else options.vad_threshold
         t0 = time.perf_counter()
-        result, invented, flagged = [], 0, 0
+        result, invented, flagged, segments, marked = [], 0, 0, 0, 0
         for path in files:
             try:
                 audio = decode(path)
                 transcript = transcribe_audio(audio, path.name, engine, options)
                 result.append(listen.message(transcript, audio, engine if args.second_listen else None, options))
+                segments += len(transcript.segments)
+                marked += sum(bool(seg.flags) for seg in transcript.segments)
                 if args.open_line:
-                    made, marked = open_line_words(transcript)
-                    invented, flagged = invented + made, flagged + marked
+                    made, guarded = open_line_words(transcript)
+                    invented, flagged = invented + made, flagged + guarded
             except Exception as err:  # no speech heard: an empty message, scored as such
                 print(f"  {path.name}: {type(err).__name__}")
                 result.append(read(""))
         seconds = time.perf_counter() - t0
         print(f"{len(files)} messages, model {args.model}, voice detector threshold {threshold}")
         score(result, seconds)
+        print(f"  segments the hallucination guards flagged: {marked} of {segments}; "
+              f"messages taken for no speech: {sum(r.silent for r in result)}")
         if args.open_line:
             print(f"  words in the open line (invented): {invented}, of them in a flagged segment: {flagged}")
+            print("  hang-ups (line noise only) listed as no message: {} of {}".format(*hang_ups(engine, options)))
         if args.misses:
             misses(result)
 

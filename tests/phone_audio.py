@@ -67,3 +67,10 @@ def voicemail(voice, text: str, path: Path, codec: str = "pcm_mulaw", seed: int 
     samples = np.concatenate([np.zeros(int(lead_s * rate), np.float32), samples,
                               np.zeros(int(tail_s * rate), np.float32)])
     return save(telephone(samples, rate, snr_db, seed, speech_power), path, codec)
+
+
+def hang_up(path: Path, seconds: float, level: float = 0.01, codec: str = "pcm_mulaw", seed: int = 0) -> Path:
+    """A voicemail no one spoke on: ``seconds`` of the line's noise (``level``: its RMS, full
+    scale 1), as a phone system records a caller who hung up at the tone."""
+    noise = np.random.default_rng(seed).normal(0, level, int(seconds * RATE)).astype(np.float32)
+    return save(noise, path, codec)

@@ -218,15 +218,21 @@ def test_marking_a_message_keeps_who_and_when(listed):
 
 
 def test_message_command_prints_one_json_line_per_file(tmp_path, phone_voice):
-    from phone_audio import voicemail
+    from phone_audio import hang_up, voicemail
 
     path = voicemail(phone_voice, ROUTINE, tmp_path / "from the phone system.wav", "pcm_mulaw", seed=4, steady=True)
-    run = dictation("message", str(path), "--json")
+    nobody = hang_up(tmp_path / "hung up.wav", 15.0)
+    run = dictation("message", str(path), str(nobody), "--json")
     assert run.returncode == 0, run.stderr
-    row = json.loads(run.stdout)
+    row, empty = [json.loads(line) for line in run.stdout.splitlines()]
     assert set(row) >= {"reason", "urgent", "red_flags", "caller", "patient", "dob", "callback", "medication",
                         "pharmacy", "transcript"}
     assert row["reason"] == "appointment" and "reschedule" in row["transcript"] and row["urgent"] is False
+    assert row["silent"] is False and row["callback"] == "5553124455"
+    # line noise only: Whisper writes something there ("I'm going to the office. Thank you."),
+    # so the call is listed as no message, with no facts read from what it invented
+    assert empty["file"] == "hung up.wav" and empty["silent"] is True and empty["reason"] == "other"
+    assert (empty["caller"], empty["callback"], empty["urgent"]) == (None, None, False)
 
 
 def test_the_day_report_counts_messages_by_reason_and_time_to_callback(listed):

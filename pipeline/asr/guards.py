@@ -30,13 +30,17 @@ def longest_repeat(text: str, max_n: int = 4) -> tuple[str, int]:
     return best, best_count
 
 
+def little_speech(seg: Segment, opts: DecodeOptions) -> bool:
+    """Whisper itself doubts there was speech here, and what it wrote is unlikely."""
+    return seg.no_speech_prob > opts.flag_no_speech_prob and (
+        opts.log_prob_threshold is None or seg.avg_logprob < opts.log_prob_threshold)
+
+
 def segment_flags(seg: Segment, opts: DecodeOptions) -> tuple[str, ...]:
     flags = []
     if opts.compression_ratio_threshold and seg.compression_ratio > opts.compression_ratio_threshold:
         flags.append(f"possible hallucination: repetitive text (compression ratio {seg.compression_ratio:.2f})")
-    if seg.no_speech_prob > opts.flag_no_speech_prob and (
-        opts.log_prob_threshold is None or seg.avg_logprob < opts.log_prob_threshold
-    ):
+    if little_speech(seg, opts):
         flags.append(f"possible hallucination: little speech heard here (no-speech probability {seg.no_speech_prob:.2f})")
     elif opts.log_prob_threshold is not None and seg.avg_logprob < opts.log_prob_threshold:
         flags.append(f"low confidence in this passage (mean log-probability {seg.avg_logprob:.2f})")

@@ -11,7 +11,7 @@ from ..errors import DictationError
 from .common import desk_options, desk_settings, engine_for, engine_options, settings_of
 
 FIELDS = ("reason", "urgent", "red_flags", "caller", "patient", "dob", "callback", "medication", "strength",
-          "pharmacy", "times", "transcript")
+          "pharmacy", "times", "silent", "transcript")
 
 
 def cmd_message(args) -> int:
@@ -46,8 +46,10 @@ def _text(facts: dict) -> str:
     lines = []
     if facts["urgent"]:
         lines.append(f"URGENT, needs a clinician now: heard {', '.join(facts['red_flags'])}")
+    if facts["silent"]:
+        lines.append("no speech heard: a hang-up or line noise")
     lines += [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in facts.items()
-              if k not in ("urgent", "red_flags", "transcript") and v not in (None, [], ())]
+              if k not in ("urgent", "red_flags", "silent", "transcript") and v not in (None, [], ())]
     lines.append(f"said: {facts['transcript']}")
     return "\n".join(lines)
 
@@ -73,6 +75,8 @@ def cmd_messages(args) -> int:
               f"  call {m.callback or 'number not heard'}  [{item.status}]")
         if m.urgent:
             print(f"    needs a clinician now: heard {'; '.join(m.red_flags)}")
+        if m.silent:
+            print("    no speech heard: a hang-up or line noise; listen to check")
     return 0
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..asr import Engine
 from ..asr.audio import SAMPLE_RATE
+from ..asr.guards import little_speech
 from ..records import DecodeOptions, Transcript
 from . import numbers, urgency
 from .message import Message, read, recognition
@@ -32,6 +33,8 @@ def message(transcript: Transcript, audio: np.ndarray | None, engine: Engine | N
     """The message read from ``transcript``; given the audio and the engine (``options``: the
     phone's decoding options), the callback number voted on and the month of birth mended."""
     found = read(transcript.text)
+    if transcript.segments and all(_no_speech(s, options) for s in transcript.segments):
+        return silent(found)
     if audio is None or engine is None:
         return found
     text = found.transcript
@@ -61,6 +64,21 @@ def _red_flags_by_ear(text: str, places, scorer) -> tuple[urgency.SoundAlike, ..
         if flag >= written - margin:
             confirmed.append(alike)
     return tuple(confirmed)
+
+
+def silent(found: Message) -> Message:
+    """A recording with no speech in it (bench/phone.py --open-line: 3-60 s of line noise came
+    out as ". . ." or "If there is a problem, there's a problem."): listed, so that the call
+    is not lost, as no message, with no facts. Red flags stay: urgency is recall first."""
+    return replace(found, reason="other", caller=None, patient=None, relation=None, dob=None, callback=None,
+                   medication=None, strength=None, pharmacy=None, times=(), silent=True,
+                   marks=tuple(m for m in found.marks if m[2] in ("red_flag", "negated")))
+
+
+def _no_speech(segment, options: DecodeOptions) -> bool:
+    """Whisper doubts anyone spoke here (the guards' test), or it wrote only punctuation
+    (on line noise it writes ". . ." with confidence)."""
+    return little_speech(segment, options) or not re.search(r"\w", segment.text)
 
 
 def vote(heard: list[str | None]) -> str | None:

@@ -31,6 +31,9 @@ class Message:
     times: tuple[str, ...]
     transcript: str
     marks: tuple[tuple[int, int, str], ...] = ()
+    # No one spoke: every stretch of the recording is one Whisper doubts holds speech (a
+    # hang-up, line noise); what it wrote there is likely invented, so no fact is read from it.
+    silent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,8 +33,15 @@ function card(m, statuses) {
   if (m.urgent) {
     const banner = document.createElement("div");
     banner.className = "banner";
-    banner.textContent = "URGENT: heard " + m.red_flags.join("; ") + ". This needs a clinician now.";
+    banner.textContent = "URGENT: heard " + m.red_flags.join("; ") + " (said: " + m.heard.join("; ") +
+      "). This needs a clinician now.";
     box.append(banner);
+  }
+  if (m.silent) {
+    const note = document.createElement("p");
+    note.className = "silent";
+    note.textContent = "No speech heard: a hang-up or line noise. Listen to check.";
+    box.append(note);
   }
   const head = document.createElement("h2");
   head.textContent = m.reason + " — " + (m.caller || "caller not heard") +
