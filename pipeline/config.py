@@ -72,6 +72,11 @@ class Settings:
     scan_max_pages: int = 100
     scan_max_pixels: int = 150_000_000  # one page; A4 at 600 dpi is 35 million
     scan_dpi: int = 300  # scanned PDF pages are rendered at this resolution for OCR
+    # Turnaround targets (desk/turnaround.py): a letter is due this long after it arrives,
+    # unless its sidecar gives `due`; routine letters count working days (Monday to Friday).
+    due_stat_hours: float = 1.0
+    due_urgent_hours: float = 4.0
+    due_routine_days: int = 1
 
     def scan_limits(self) -> ScanLimits:
         return ScanLimits(max_pages=self.scan_max_pages, max_pixels=self.scan_max_pixels, pdf_dpi=self.scan_dpi)

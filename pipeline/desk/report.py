@@ -5,6 +5,8 @@ turnaround (received -> drafted, drafted -> approved, received -> approved) with
 and worst, every failure with its reason, and each author's correction rate (words the
 secretaries changed per 100 words of draft, on the day and over the last 7 and 30 days,
 from ``pipeline/learning``): the figure that shows whether the drafts are getting better.
+Also received → approved by author and by the secretary who approved, and the letters late
+against their due time (``turnaround.py``).
 """
 from __future__ import annotations
 
@@ -45,6 +47,32 @@ class DayReport:
     urgent_messages: int = 0
     unanswered: int = 0  # still open
     to_callback: tuple[int, float, float] | None = None  # arrival → first action: (count, median, worst) minutes
+    # received → approved by author and by the secretary who approved: name -> (letters, median, worst) minutes
+    by_author: dict[str, tuple[int, float, float]] | None = None
+    by_approver: dict[str, tuple[int, float, float]] | None = None
+    late: list[tuple[str, str, str, str]] = ()  # (job, author, due, approved or "not yet")
+
+
+def _spread(values: list[float]) -> tuple[int, float, float]:
+    return len(values), statistics.median(values), max(values)
+
+
+def _turnaround(store: Store, jobs: list[Job], settings) -> tuple[dict, dict, list]:
+    """Received → approved by author and by approver, and the letters late against their due time."""
+    from . import turnaround
+
+    approvers = {e["job_id"]: e["actor"] for e in store.events() if e["event"] == "approved"}
+    authors: dict[str, list[float]] = {}
+    approving: dict[str, list[float]] = {}
+    for j in jobs:
+        if (minutes := _minutes(j.received_at, j.approved_at)) is not None:
+            authors.setdefault(j.author or "not stated", []).append(minutes)
+            approving.setdefault(approvers.get(j.id) or "not recorded", []).append(minutes)
+    now = dt.datetime.now().astimezone()
+    late = [(j.id, j.author or "not stated", turnaround.due(j, settings).isoformat(timespec="minutes"),
+             j.approved_at[:16] if j.approved_at else "not yet") for j in jobs if turnaround.is_late(j, settings, now)]
+    return ({a: _spread(v) for a, v in sorted(authors.items())}, {a: _spread(v) for a, v in sorted(approving.items())},
+            late)
 
 
 def correction_rates(db: Path, day: str) -> list[tuple[str, int, str, str, str]]:
@@ -64,8 +92,10 @@ def correction_rates(db: Path, day: str) -> list[tuple[str, int, str, str, str]]
     return rows
 
 
-def build(store: Store, day: str, db: Path | None = None) -> DayReport:
-    """``db``: the job database, beside which the practice's learning keeps the correction rates."""
+def build(store: Store, day: str, db: Path | None = None, settings=None) -> DayReport:
+    """``db``: the job database, beside which the practice's learning keeps the correction rates;
+    ``settings``: the turnaround targets (the defaults without)."""
+    from ..config import Settings
     jobs = store.jobs("substr(received_at, 1, 10) = ?", (day,))
     spans = {
         "received → drafted": [_minutes(j.received_at, j.drafted_at) for j in jobs],
@@ -81,6 +111,7 @@ def build(store: Store, day: str, db: Path | None = None) -> DayReport:
 
     phoned = Messages(store).listed(open_only=False, day=day)
     waits = [w for w in (_minutes(m.received_at, m.called_at) for m in phoned) if w is not None]
+    by_author, by_approver, late = _turnaround(store, jobs, settings or Settings())
     return DayReport(
         day=day,
         jobs=jobs,
@@ -95,6 +126,7 @@ def build(store: Store, day: str, db: Path | None = None) -> DayReport:
         urgent_messages=sum(m.message.urgent for m in phoned),
         unanswered=sum(m.status == "open" for m in phoned),
         to_callback=(len(waits), statistics.median(waits), max(waits)) if waits else None,
+        by_author=by_author, by_approver=by_approver, late=late,
     )
 
 
@@ -102,13 +134,14 @@ def to_csv(report: DayReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["job", "file", "state", "priority", "author", "letter type", "audio minutes",
-                     "received", "drafted", "approved", "minutes to draft", "error"])
+                     "received", "drafted", "approved", "minutes to draft", "late", "error"])
+    late = {job_id for job_id, *_ in report.late}
     for j in report.jobs:
         to_draft = _minutes(j.received_at, j.drafted_at)
         writer.writerow([j.id, j.original_name, j.state, "urgent" if j.priority else "routine", j.author or "",
                          j.letter_type or "", f"{(j.audio_seconds or 0) / 60:.2f}", j.received_at, j.drafted_at or "",
                          j.approved_at or "", "" if to_draft is None else f"{to_draft:.1f}",
-                         (j.error or "").replace("\n", " ")])
+                         "late" if j.id in late else "", (j.error or "").replace("\n", " ")])
     return out.getvalue()
 
 
@@ -134,6 +167,12 @@ def to_docx(report: DayReport) -> bytes:
     table("Turnaround (minutes)", ("span", "jobs", "median", "worst"),
           [(name, *(f"{x:.1f}" if isinstance(x, float) else x for x in value)) if value else (name, 0, "–", "–")
            for name, value in report.turnaround.items()])
+    for title, rows in (("Received → approved by author (minutes)", report.by_author),
+                        ("Received → approved by the secretary who approved (minutes)", report.by_approver)):
+        if rows:
+            table(title, ("who", "letters", "median", "worst"),
+                  [(name, n, f"{median:.1f}", f"{worst:.1f}") for name, (n, median, worst) in rows.items()])
+    table("Late letters", ("job", "author", "was due", "approved"), report.late)
     table("Failures", ("job", "file", "reason"), report.failures)
     if report.messages:
         waited = (f"; from arrival to callback: median {report.to_callback[1]:.0f} min, worst "
@@ -150,8 +189,8 @@ def to_docx(report: DayReport) -> bytes:
     return out.getvalue()
 
 
-def write(store: Store, outbox: Path, day: str, db: Path | None = None) -> tuple[Path, Path]:
-    report = build(store, day, db)
+def write(store: Store, outbox: Path, day: str, db: Path | None = None, settings=None) -> tuple[Path, Path]:
+    report = build(store, day, db, settings)
     folder = outbox / "reports"
     docx_path = ob.write_atomic(folder / f"dictation report {day}.docx", to_docx(report))
     csv_path = ob.write_atomic(folder / f"dictation report {day}.csv", to_csv(report))
@@ -161,4 +200,4 @@ def write(store: Store, outbox: Path, day: str, db: Path | None = None) -> tuple
 def write_day(settings, day: str) -> tuple[Path, Path]:
     """The day's report for the desk these settings name (its job database and outbox)."""
     with Store(settings.db) as store:
-        return write(store, settings.outbox, day, settings.db)
+        return write(store, settings.outbox, day, settings.db, settings)

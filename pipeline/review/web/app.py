@@ -38,6 +38,7 @@ from ...asr.audio import AUDIO_SUFFIXES, SAMPLE_RATE, decode
 from ...config import Settings
 from ...desk import approval
 from ...desk import outbox as ob
+from ...desk import turnaround
 from ...desk.store import Store
 from ...errors import DictationError
 from ...language.clinical import analyse
@@ -105,9 +106,12 @@ class ReviewApp:
         jobs = [j for j in self.store.jobs() if j.state in QUEUE_STATES]
         for job in sorted(jobs, key=lambda j: (-j.priority, j.received_at)):
             age = now - dt.datetime.fromisoformat(job.received_at)
+            due = turnaround.due(job, self.settings)
             rows.append({"id": job.id, "urgent": bool(job.priority), "age_minutes": int(age.total_seconds() // 60),
                          "author": job.author or "", "patient": self._patient(job), "type": job.letter_type or "",
-                         "state": job.state})
+                         "state": job.state, "due": due.isoformat(timespec="minutes") if due else None,
+                         "late": turnaround.is_late(job, self.settings, now)})
+        rows.sort(key=lambda r: not r["late"])  # late letters first, each group in its own order
         return JSONResponse(rows)
 
     def _patient(self, job) -> str:

@@ -1,4 +1,4 @@
-// The queue: urgent letters first, then the oldest. One click opens a letter.
+// The queue: late letters first, then urgent ones, then the oldest. One click opens a letter.
 function age(minutes) {
   if (minutes < 60) return minutes + " min";
   const h = Math.floor(minutes / 60);
@@ -11,11 +11,12 @@ async function load() {
   body.replaceChildren();
   for (const job of rows) {
     const tr = document.createElement("tr");
-    if (job.urgent) tr.className = "urgent";
+    tr.className = [job.urgent ? "urgent" : "", job.late ? "late" : ""].join(" ").trim();
     const link = document.createElement("a");
     link.href = "/review/" + encodeURIComponent(job.id);
     link.textContent = job.patient || "(patient not stated)";
-    const cells = [link, job.type, job.author ? "Dr " + job.author : "", age(job.age_minutes), job.state];
+    const due = job.due ? (job.late ? "LATE, was due " : "") + job.due.slice(0, 16).replace("T", " ") : "";
+    const cells = [link, job.type, job.author ? "Dr " + job.author : "", age(job.age_minutes), due, job.state];
     for (const value of cells) {
       const td = document.createElement("td");
       if (value instanceof Node) td.append(value); else td.textContent = value;
@@ -23,7 +24,8 @@ async function load() {
     }
     body.append(tr);
   }
-  document.getElementById("count").textContent = rows.length + " waiting";
+  const late = rows.filter(job => job.late).length;
+  document.getElementById("count").textContent = rows.length + " waiting" + (late ? ", " + late + " late" : "");
   document.getElementById("empty").hidden = rows.length > 0;
 }
 const csrf = document.querySelector('meta[name="csrf"]').content;
