@@ -81,3 +81,48 @@ def test_late_letters_head_the_queue_and_the_report(late_desk):
     assert author == "Anna Lee" and due.startswith((dt.date.today() - dt.timedelta(days=1)).isoformat())
     rows = report.to_csv(built).splitlines()
     assert rows[0].endswith(",late,error") and sum(",late," in r for r in rows[1:]) == 1
+
+
+def test_who_is_on_which_letter(late_desk):
+    """Two secretaries in two browsers: the first to open a letter holds it, the other sees
+    her name on the queue and on the letter, and the hold is in the audit events."""
+    from playwright.sync_api import sync_playwright
+
+    from pipeline.desk.holds import Holds
+
+    with Store(late_desk.db) as store:
+        for job in store.jobs():  # the report test approved them: back in the queue
+            store.update(job.id, state="drafted", approved_at=None)
+    with Server(late_desk) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(_chromium()))
+        pages = {}
+        for name in ("Jane", "Ruth"):
+            page = browser.new_context(bypass_csp=True).new_page()
+            page.goto(server.url + "/")
+            page.fill("#name", name)
+            page.click("#me button")
+            page.wait_for_function(f"document.getElementById('name').value === '{name}'")
+            pages[name] = page
+        jane, ruth = pages["Jane"], pages["Ruth"]
+        jane.reload()
+        jane.wait_for_selector("#rows a")
+        assert jane.input_value("#name") == "Jane"  # kept in a cookie
+        jane.click("#rows a >> nth=0")
+        jane.wait_for_selector("#letter .w")
+        assert jane.locator("#held").is_hidden()  # hers: nothing to say
+        ruth.reload()
+        ruth.wait_for_selector("#rows tr")
+        assert "Jane is on it" in ruth.locator("#rows tr").nth(0).inner_text()
+        ruth.click("#rows a >> nth=0")
+        ruth.wait_for_selector("#held:not([hidden])")
+        assert ruth.inner_text("#held") == "Jane is working on this letter."
+        jane.click("#approve")
+        jane.wait_for_function("document.getElementById('status').textContent === 'approved'")
+        browser.close()
+    with Store(late_desk.db) as store:
+        held = Holds(store).current()
+        assert list(held.values()) == ["Jane"]
+        opened = [e for e in store.events() if e["event"] == "opened"]
+        assert [(e["job_id"], e["actor"]) for e in opened] == [(next(iter(held)), "Jane")]
+        approved = [e for e in store.events() if e["event"] == "approved" and e["job_id"] == next(iter(held))]
+        assert approved[-1]["actor"] == "Jane"  # her name, from the page, in the audit events

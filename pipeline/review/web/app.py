@@ -48,6 +48,7 @@ from ...process import complete_info, draft_bytes, language
 from ...records import Analysis, Dictated, LetterInfo, Transcript
 from .. import edits
 from .phone import PhoneRoutes
+from .who import WhoRoutes
 
 STATIC = Path(__file__).with_name("static")
 JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -63,6 +64,7 @@ class ReviewApp:
         self.csrf = secrets.token_urlsafe(32)
         self.store = Store(settings.db)
         self.phone = PhoneRoutes(self.store)  # the "Phone messages" tab
+        self.who = WhoRoutes(self.store)  # the secretary's name, and who is on which letter
 
     # -- guards ----------------------------------------------------------------------------
     def _authorised(self, request: Request) -> bool:
@@ -77,6 +79,10 @@ class ReviewApp:
             return False
         origin = request.headers.get("origin")
         return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
+
+    def _actor(self, request: Request, body: dict) -> str:
+        """Who does it, for the audit events: the name the secretary gave the page."""
+        return self.who.name(request) or str(body.get("reviewer") or "review page")
 
     def _job(self, job_id: str):
         if not JOB_ID.match(job_id):
@@ -104,13 +110,14 @@ class ReviewApp:
         now = dt.datetime.now().astimezone()
         rows = []
         jobs = [j for j in self.store.jobs() if j.state in QUEUE_STATES]
+        held = self.who.holds.current()
         for job in sorted(jobs, key=lambda j: (-j.priority, j.received_at)):
             age = now - dt.datetime.fromisoformat(job.received_at)
             due = turnaround.due(job, self.settings)
             rows.append({"id": job.id, "urgent": bool(job.priority), "age_minutes": int(age.total_seconds() // 60),
                          "author": job.author or "", "patient": self._patient(job), "type": job.letter_type or "",
                          "state": job.state, "due": due.isoformat(timespec="minutes") if due else None,
-                         "late": turnaround.is_late(job, self.settings, now)})
+                         "late": turnaround.is_late(job, self.settings, now), "held_by": held.get(job.id)})
         rows.sort(key=lambda r: not r["late"])  # late letters first, each group in its own order
         return JSONResponse(rows)
 
@@ -201,8 +208,8 @@ class ReviewApp:
             copy = Path(folder) / "edited.docx"
             copy.write_bytes(draft_bytes(transcript, info, self.settings, edited, analysis, template))
             try:
-                final = approval.approve(self.store, self.settings, job.id, actor=body.get("reviewer") or "review page",
-                                       edited=copy)
+                final = approval.approve(self.store, self.settings, job.id, actor=self._actor(request, body),
+                                         edited=copy)
             except DictationError as err:
                 return JSONResponse({"error": str(err)}, status_code=409)
         return JSONResponse({"state": "approved", "final": final.name})
@@ -214,7 +221,7 @@ class ReviewApp:
         body = await request.json()
         try:
             approval.return_to_author(self.store, self.settings, job.id, str(body.get("reason", "")),
-                                    actor=body.get("reviewer") or "review page")
+                                    actor=self._actor(request, body))
         except DictationError as err:
             return JSONResponse({"error": str(err)}, status_code=409)
         return JSONResponse({"state": "returned"})
@@ -252,6 +259,9 @@ class ReviewApp:
             Route("/api/jobs/{job_id}/return", self.return_, methods=["POST"]),
             Route("/api/vocabulary", self.vocabulary),
             Route("/api/vocabulary/{rule_id:int}/{action}", self.decide, methods=["POST"]),
+            Route("/api/me", self.who.me),
+            Route("/api/me", self.who.set_me, methods=["POST"]),
+            Route("/api/jobs/{job_id}/hold", self.who.hold, methods=["POST"]),
             Route("/messages", self.page("messages.html")),
             Route("/api/messages", self.phone.listed),
             Route("/api/messages/{job_id}", self.phone.mark, methods=["POST"]),

@@ -16,7 +16,8 @@ async function load() {
     link.href = "/review/" + encodeURIComponent(job.id);
     link.textContent = job.patient || "(patient not stated)";
     const due = job.due ? (job.late ? "LATE, was due " : "") + job.due.slice(0, 16).replace("T", " ") : "";
-    const cells = [link, job.type, job.author ? "Dr " + job.author : "", age(job.age_minutes), due, job.state];
+    const state = job.state + (job.held_by ? " — " + job.held_by + " is on it" : "");
+    const cells = [link, job.type, job.author ? "Dr " + job.author : "", age(job.age_minutes), due, state];
     for (const value of cells) {
       const td = document.createElement("td");
       if (value instanceof Node) td.append(value); else td.textContent = value;
@@ -63,6 +64,18 @@ async function loadRules() {
   document.getElementById("no-rules").hidden = rules.length > 0;
 }
 
+// The secretary's name, once: it marks the letters she opens as hers and signs what she does.
+async function loadMe() {
+  document.getElementById("name").value = (await (await fetch("/api/me")).json()).name || "";
+}
+document.getElementById("me").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await fetch("/api/me", {method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+                          body: JSON.stringify({name: document.getElementById("name").value})});
+  loadMe();
+});
+
 load();
+loadMe();
 loadRules();
 setInterval(load, 15000);

@@ -152,3 +152,16 @@ fetch("/api/jobs/" + encodeURIComponent(jobId)).then((r) => r.json()).then((data
   if (data.kind !== "scan") audio.src = "/api/jobs/" + encodeURIComponent(jobId) + "/audio";
   render(data);
 });
+
+// Opening the letter makes it this secretary's for 15 minutes (renewed while it stays open);
+// when someone else has it, say so: two people should not proofread the same draft.
+async function hold() {
+  const response = await fetch("/api/jobs/" + encodeURIComponent(jobId) + "/hold",
+                               {method: "POST", headers: {"X-CSRF-Token": csrf}});
+  const result = await response.json();
+  const note = document.getElementById("held");
+  note.hidden = !result.held_by || result.mine;
+  note.textContent = result.held_by ? result.held_by + " is working on this letter." : "";
+}
+hold();
+setInterval(hold, 5 * 60 * 1000);
