@@ -126,3 +126,41 @@ def test_who_is_on_which_letter(late_desk):
         assert [(e["job_id"], e["actor"]) for e in opened] == [(next(iter(held)), "Jane")]
         approved = [e for e in store.events() if e["event"] == "approved" and e["job_id"] == next(iter(held))]
         assert approved[-1]["actor"] == "Jane"  # her name, from the page, in the audit events
+
+
+BILLED = ("This is Doctor Anna Lee dictating a clinic note for patient Mary Jones. Assessment colon type 2 "
+          "diabetes mellitus and hypertension period. She denies asthma period. Family history of breast cancer "
+          "period. Probable pneumonia period. History of appendicitis period.")
+
+
+def test_billing_codes_only_what_the_letter_confirms():
+    from pipeline.desk import billing
+    from pipeline.language.clinical import analyse
+
+    codes = dict(billing.confirmed(analyse(BILLED.replace(" period", ".").replace(" colon", ":"), {},
+                                           dt.date.today())))
+    assert {"E11.9", "I10"} <= set(codes)  # diabetes and hypertension, confirmed
+    # no asthma (negated), breast cancer (her family's), pneumonia (probable: guideline IV.H),
+    # appendicitis (history: a Z87 code, not its own)
+    assert not {"J45.909", "C50.919", "J18.9", "K37"} & set(codes), codes
+
+
+def test_the_days_billing_sheet_from_approved_letters(tmp_path_factory, synth):
+    from pipeline.cli import main
+    from pipeline.desk import approval
+
+    settings = batch_desk(tmp_path_factory.mktemp("billing"), lambda inbox: (inbox / "jones.wav").write_bytes(
+        synth("billing-note", BILLED, steady=1.0).read_bytes()))
+    with Store(settings.db) as store:
+        [job] = store.jobs()
+        approval.approve(store, settings, job.id, actor="jane")
+    day = dt.date.today().isoformat()
+    args = ["--inbox", str(settings.inbox), "--outbox", str(settings.outbox), "--db", str(settings.db)]
+    assert main(["billing", "--day", day, *args]) == 0
+    sheet = settings.outbox / "reports" / f"billing {day}.csv"
+    rows = sheet.read_text().splitlines()
+    assert rows[0] == "job,approved,author,patient,ICD-10-CM,condition"
+    codes = {row.split(",")[4] for row in rows[1:]}
+    assert {"E11.9", "I10"} <= codes and not {"J45.909", "C50.919", "J18.9", "K37"} & codes, rows
+    assert all(row.startswith(f"{job.id},{day},Anna Lee,Mary Jones,") for row in rows[1:])
+    assert sheet.stat().st_mode & 0o077 == 0  # readable by its owner only

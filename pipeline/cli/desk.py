@@ -38,18 +38,28 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
-    from ..desk import report
-
-    settings = desk_settings(args)
+def _day(args) -> str:
     day = args.day or dt.date.today().isoformat()
     try:
         dt.date.fromisoformat(day)
     except ValueError:
         raise DictationError(f"{day!r} is not a date", "give --day as YYYY-MM-DD")
-    docx_path, csv_path = report.write_day(settings, day)
+    return day
+
+
+def cmd_report(args) -> int:
+    from ..desk import report
+
+    docx_path, csv_path = report.write_day(desk_settings(args), _day(args))
     print(docx_path)
     print(csv_path)
+    return 0
+
+
+def cmd_billing(args) -> int:
+    from ..desk import billing
+
+    print(billing.write_day(desk_settings(args), _day(args)))
     return 0
 
 
@@ -90,6 +100,12 @@ def register(sub) -> None:
     desk_options(p, engine=False)
     p.add_argument("--day", help="YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("billing", help="write the day's billing sheet: ICD-10-CM codes of the approved letters' "
+                                       "confirmed conditions (.csv in outbox/reports/)")
+    desk_options(p, engine=False)
+    p.add_argument("--day", help="the day the letters were approved, YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_billing)
 
     p = sub.add_parser("approve", help="approve a draft (as edited in Word): final letter and FHIR record")
     p.add_argument("job", metavar="JOB", help="the job id (dictation status lists them)")
