@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from ...desk.messages import STATUSES, Messages
 from ...desk.store import Store
 from ...errors import DictationError
+from .who import WhoRoutes
 
 
 class PhoneRoutes:
@@ -30,7 +31,8 @@ class PhoneRoutes:
         body = await request.json()
         try:
             item = self.messages.set_status(request.path_params["job_id"], str(body.get("status", "")),
-                                            str(body.get("reviewer") or "review page"), str(body.get("note", "")))
+                                            WhoRoutes.name(request) or str(body.get("reviewer") or "review page"),
+                                            str(body.get("note", "")))
         except DictationError as err:
             return JSONResponse({"error": str(err)}, status_code=409)
         return JSONResponse({"id": item.job_id, "status": item.status, "status_by": item.status_by})

@@ -3,6 +3,8 @@
 const csrf = document.querySelector('meta[name="csrf"]').content;
 const reviewer = document.getElementById("reviewer");
 reviewer.value = localStorage.getItem("reviewer") || "";
+// the name given on the queue page, when there is one, signs what is done here too
+fetch("/api/me").then((r) => r.json()).then((me) => { if (me.name) reviewer.value = me.name; });
 reviewer.addEventListener("change", () => localStorage.setItem("reviewer", reviewer.value));
 const LABELS = {caller: "caller", patient: "patient", dob: "date of birth", callback: "call back",
                 medication: "medicine", strength: "strength", pharmacy: "pharmacy"};
