@@ -8,8 +8,8 @@ places, so the number two of the three listens agree on wins (bench/phone.py mea
 listen and the vote). A date of birth whose month was misheard ("all the second, 1940") is
 completed with the month whose name fits the audio best (``asr.scorer``). A stretch that
 sounds like a red flag ("handing his wife": "ending his life") counts as one when the audio
-fits the flag's words as well as the words written: a missed red flag is the one error the
-callback list must not make.
+fits the flag's words nearly as well as the words written (within a margin measured in
+models/phone/urgency.toml): a missed red flag is the one error the callback list must not make.
 """
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def message(transcript: Transcript, audio: np.ndarray | None, engine: Engine | N
 
 
 def _red_flags_by_ear(text: str, places, scorer) -> tuple[urgency.SoundAlike, ...]:
-    """Stretches that sound like a red flag (``urgency.sound_alikes``) that the audio fits at
-    least as well read as the flag as read as Whisper wrote them: a misheard red flag."""
+    """Stretches that sound like a red flag (``urgency.sound_alikes``) that the audio fits read as
+    the flag nearly as well as read as Whisper wrote them (``sound_alike_margin``): a misheard red flag."""
     _, margin = urgency.sound_alike_settings()
     confirmed = []
     for alike in urgency.sound_alikes(text):
@@ -77,8 +77,11 @@ def silent(found: Message) -> Message:
 
 def _no_speech(segment, options: DecodeOptions) -> bool:
     """Whisper doubts anyone spoke here (the guards' test), or it wrote only punctuation
-    (on line noise it writes ". . ." with confidence)."""
-    return little_speech(segment, options) or not re.search(r"\w", segment.text)
+    (on line noise it writes ". . ." with confidence), or it doubts it and every decoding
+    temperature failed its checks: the last one's sample is noise whose log-probability
+    falls either side of the guards' threshold from run to run."""
+    gave_up = segment.temperature >= max(options.temperatures) and segment.no_speech_prob > options.flag_no_speech_prob
+    return gave_up or little_speech(segment, options) or not re.search(r"\w", segment.text)
 
 
 def vote(heard: list[str | None]) -> str | None:
