@@ -134,7 +134,11 @@ def return_to_author(store: Store, settings: Settings, job_id: str, reason: str,
 
 def patient_facts(draft: Path) -> dict:
     """The patient facts the language stage found (name, dob, mrn), from the analysis beside the draft."""
-    analysis = draft.with_suffix(".analysis.json")
+    return analysed_patient(draft.with_suffix(".analysis.json"))
+
+
+def analysed_patient(analysis: Path) -> dict:
+    """The patient facts in a saved analysis (beside a draft, or archived on approval)."""
     if not analysis.is_file():
         return {}
     return json.loads(analysis.read_text(encoding="utf-8")).get("facts", {}).get("patient") or {}

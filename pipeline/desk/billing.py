@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import docx
 
 from ..records import Analysis
 from . import outbox as ob
-from .approval import _patient
+from .approval import _patient, analysed_patient
 from .store import Store
 
 
@@ -58,18 +57,11 @@ def day_lines(store: Store, day: str) -> list[Line]:
             continue
         letter = Path(job.final_path).read_bytes()
         analysis = analyse(letter_text(letter), {}, dt.date.fromisoformat(job.received_at[:10]))
-        patient = _patient(letter) or job.metadata.get("patient") or _analysed_patient(job) or "not stated"
+        archived = analysed_patient(Path(job.archive_dir) / "analysis.json") if job.archive_dir else {}
+        patient = _patient(letter) or job.metadata.get("patient") or archived.get("name") or "not stated"
         lines += [Line(job.id, day, job.author or "not stated", patient, code, condition)
                   for code, condition in confirmed(analysis)]
     return lines
-
-
-def _analysed_patient(job) -> str | None:
-    """The patient the language stage found, from the analysis the approval archived."""
-    saved = Path(job.archive_dir or "") / "analysis.json"
-    if not job.archive_dir or not saved.is_file():
-        return None
-    return (json.loads(saved.read_text(encoding="utf-8")).get("facts", {}).get("patient") or {}).get("name")
 
 
 def to_csv(lines: list[Line]) -> str:

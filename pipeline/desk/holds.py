@@ -35,13 +35,14 @@ class Holds:
         now = now or _now()
         with self.store.transaction() as db:
             row = db.execute("SELECT who, until FROM holds WHERE job_id = ?", (job_id,)).fetchone()
-            if row and row["who"] != who and dt.datetime.fromisoformat(row["until"]) > now:
-                return row["who"]
+            holder = row["who"] if row and dt.datetime.fromisoformat(row["until"]) > now else None
+            if holder not in (None, who):
+                return holder
             until = (now + dt.timedelta(minutes=HOLD_MINUTES)).isoformat(timespec="seconds")
             db.execute("INSERT INTO holds (job_id, who, until) VALUES (?, ?, ?) "
                        "ON CONFLICT (job_id) DO UPDATE SET who = excluded.who, until = excluded.until",
                        (job_id, who, until))
-            if not row or row["who"] != who or dt.datetime.fromisoformat(row["until"]) <= now:
+            if holder is None:  # a new opening, not her own renewal
                 self.store.log(job_id, "opened", "review", who)
         return who
 

@@ -61,7 +61,7 @@ def _turnaround(store: Store, jobs: list[Job], settings) -> tuple[dict, dict, li
     """Received → approved by author and by approver, and the letters late against their due time."""
     from . import turnaround
 
-    approvers = {e["job_id"]: e["actor"] for e in store.events() if e["event"] == "approved"}
+    approvers = dict(store.db.execute("SELECT job_id, actor FROM events WHERE event = 'approved' ORDER BY id"))
     authors: dict[str, list[float]] = {}
     approving: dict[str, list[float]] = {}
     for j in jobs:
@@ -105,7 +105,7 @@ def build(store: Store, day: str, db: Path | None = None, settings=None) -> DayR
     turnaround = {}
     for name, values in spans.items():
         values = [v for v in values if v is not None]
-        turnaround[name] = (len(values), statistics.median(values), max(values)) if values else None
+        turnaround[name] = _spread(values) if values else None
     states = Counter(j.state for j in jobs)
     from .messages import Messages
 
@@ -125,7 +125,7 @@ def build(store: Store, day: str, db: Path | None = None, settings=None) -> DayR
         messages=dict(sorted(Counter(m.message.reason for m in phoned).items())),
         urgent_messages=sum(m.message.urgent for m in phoned),
         unanswered=sum(m.status == "open" for m in phoned),
-        to_callback=(len(waits), statistics.median(waits), max(waits)) if waits else None,
+        to_callback=_spread(waits) if waits else None,
         by_author=by_author, by_approver=by_approver, late=late,
     )
 

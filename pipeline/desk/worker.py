@@ -112,7 +112,8 @@ class Worker:
         elif letter:
             analysing(transcript)
 
-        practice = functools.partial(recall, self.settings.db, authors=self.author_names())
+        # a voicemail has no author: the register is read only for a letter
+        practice = functools.partial(recall, self.settings.db, authors=self.author_names()) if letter else None
         made = run_stages(work_file, job.original_name, transcript,
                           {"id": job.id, "received_at": job.received_at, "metadata": job.metadata},
                           self.engine, self.options, self.settings, self._ocr, practice,
