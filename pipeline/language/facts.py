@@ -1,7 +1,7 @@
 """The facts a secretary acts on, read from an analysed letter (patterns in models/clinical/facts.toml).
 
-Medications with dose, route and frequency; allergies; vital signs; follow-up intervals
-as due dates; the letter's recipient; patient, date of birth and MRN from the preamble.
+Medications with dose, route and frequency; allergies; vital signs; the tasks the letter
+asks the practice to book (tasks.py), its follow-up visits among them; the letter's recipient; patient, date of birth and MRN from the preamble.
 """
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from typing import Any
 from spacy.tokens import Doc
 
 from ..files import models_dir, once
+from . import tasks
 
-NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
 @once
@@ -24,16 +22,6 @@ def _rules() -> dict[str, Any]:
     data = tomllib.loads((models_dir() / "clinical" / "facts.toml").read_text(encoding="utf-8"))
     compile_ = lambda p: re.compile(p, re.IGNORECASE)  # noqa: E731
     return {group: {k: compile_(v) for k, v in items.items()} for group, items in data.items()}
-
-
-def _add_interval(when: dt.date, count: int, unit: str) -> dt.date:
-    if unit == "month":
-        month = when.month - 1 + count
-        year, month = when.year + month // 12, month % 12 + 1
-        return dt.date(year, month, min(when.day, 28))
-    if unit == "year":
-        return dt.date(when.year + count, when.month, min(when.day, 28))
-    return when + dt.timedelta(days=count * DAYS[unit])
 
 
 def medications(doc: Doc) -> list[dict[str, Any]]:
@@ -76,15 +64,10 @@ def vitals(text: str) -> dict[str, str]:
     return {name: m.group(1) for name, rule in _rules()["vitals"].items() if (m := rule.search(text))}
 
 
-def follow_up(text: str, dictated_on: dt.date) -> list[dict[str, Any]]:
-    found = []
-    for match in _rules()["follow_up"]["pattern"].finditer(text):
-        amount, unit = match.group(1).lower(), match.group(2).lower()
-        count = int(amount) if amount.isdigit() else NUMBERS[amount]
-        found.append({"text": match.group(0), "interval": f"{count} {unit}{'s' if count > 1 else ''}",
-                      "due": _add_interval(dictated_on, count, unit).isoformat(),
-                      "start": match.start(), "end": match.end()})
-    return found
+def follow_up(tasks_found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The visits among a letter's tasks, in the shape the letter's summary shows."""
+    return [{"text": t["what"], "interval": t["when"], "due": t["due"], "with": t["with"],
+             "start": t["start"], "end": t["end"]} for t in tasks_found if t["kind"] == "follow_up"]
 
 
 def recipient(text: str) -> str | None:
@@ -93,6 +76,7 @@ def recipient(text: str) -> str | None:
 
 
 def extract(doc: Doc, preamble: dict[str, str], dictated_on: dt.date) -> dict[str, Any]:
+    asked = tasks.extract(doc, dictated_on)
     return {
         "author": preamble.get("author"),
         "letter_type": preamble.get("letter_type"),
@@ -101,5 +85,6 @@ def extract(doc: Doc, preamble: dict[str, str], dictated_on: dt.date) -> dict[st
         "medications": medications(doc),
         "allergies": allergies(doc),
         "vitals": vitals(doc.text),
-        "follow_up": follow_up(doc.text, dictated_on),
+        "follow_up": follow_up(asked),
+        "tasks": asked,
     }

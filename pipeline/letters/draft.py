@@ -198,6 +198,19 @@ def flag_lines(transcript: Transcript, dictated: Dictated | None = None, analysi
     return lines
 
 
+TASK_NAMES = {"follow_up": "", "test": "test", "procedure": "procedure", "referral": "referral"}
+
+
+def task_line(task: dict) -> str:
+    """"6 weeks: due 2027-01-06", "test: Check TSH", "referral (Dr. Y): no date stated"."""
+    head = task["when"] if task["kind"] == "follow_up" and task.get("when") else (TASK_NAMES[task["kind"]] or "follow-up")
+    if task["kind"] != "follow_up":
+        head += f": {task['what'][:60]}"
+    if task.get("with"):
+        head += f" ({task['with']})"
+    return f"{head}: due {task['due']}" if task.get("due") else f"{head}: no date stated"
+
+
 def summary_rows(info: LetterInfo, analysis: Analysis | None) -> list[dict]:
     facts = analysis.facts if analysis else {}
     rows = [("Patient", info.patient or NOT_STATED), ("Date of birth", info.dob or NOT_STATED)]
@@ -205,9 +218,7 @@ def summary_rows(info: LetterInfo, analysis: Analysis | None) -> list[dict]:
         rows.append(("MRN", info.mrn))
     rows += [("Author", f"Dr {info.author}" if info.author else NOT_STATED),
              ("Recipient", info.recipient or NOT_STATED)]
-    visits = [f"{f['interval']}: due {f['due']}" + (f" ({f['with']})" if f.get("with") else "")
-              for f in facts.get("follow_up", [])]
-    rows.append(("Appointments to schedule", "; ".join(visits) or "none dictated"))
+    rows.append(("Appointments to schedule", "; ".join(map(task_line, facts.get("tasks", []))) or "none dictated"))
     codes = list(dict.fromkeys(f"{t.code} {t.normalised}" for t in (analysis.terms if analysis else ())
                                if t.type == "condition" and t.code and not (t.negated or t.family or t.possible)))
     rows.append(("ICD-10-CM suggestions (check before billing)", "; ".join(codes) or "none found"))
