@@ -2,7 +2,7 @@
 
 ``transcribe`` (transcribe, analyse, models: files given by hand), ``desk`` (watch, batch,
 status, report, approve, return; ``--cluster`` runs them on Dask workers), ``cluster``
-(worker), ``phone`` (message, messages, mark), ``review`` (the review page) and ``learning`` (learn,
+(worker), ``worklist`` (tasks, task: what the approved letters ask to book), ``phone`` (message, messages, mark), ``review`` (the review page) and ``learning`` (learn,
 vocabulary). The commands parse options and call the parts; they never open the job
 database themselves.
 """
@@ -14,13 +14,13 @@ import os
 import sys
 
 from ..errors import DictationError
-from . import cluster, desk, learning, phone, review, transcribe
+from . import cluster, desk, learning, phone, review, transcribe, worklist
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dictation", description="Offline dictation to draft letters.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (transcribe, desk, cluster, phone, review, learning):
+    for group in (transcribe, desk, worklist, cluster, phone, review, learning):
         group.register(sub)
     return parser
 

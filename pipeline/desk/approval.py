@@ -32,6 +32,7 @@ from ..letters import kinds as letter_kinds
 from ..letters import marks as docx_marks
 from . import outbox as ob
 from .store import Job, Store, now_iso
+from .tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def approve(store: Store, settings: Settings, job_id: str, actor: str | None = N
         patient=_patient(source.read_bytes()) or facts.get("name"), mrn=job.metadata.get("mrn") or facts.get("mrn"),
         author=job.author, dictated_on=(job.received_at or now_iso())[:10], approved_by=actor)
     ob.write_atomic(final.with_suffix(".fhir.json"), fhir.to_json(record))
+    Tasks(store).settle(job, approved=True, actor=actor)  # the proposals, as edited, go on the worklist
     # The draft as the machine wrote it is in the archive already; the review copies go.
     analysis = draft.with_suffix(".analysis.json")
     if analysis.is_file() and job.archive_dir:
@@ -123,6 +125,7 @@ def return_to_author(store: Store, settings: Settings, job_id: str, reason: str,
     job = _reviewable(store, job_id)
     actor = actor or getpass.getuser()
     draft = Path(job.draft_path)
+    Tasks(store).settle(job, approved=False, actor=actor)  # the re-dictation proposes its own
     folder = ob.ensure_dir(settings.outbox / "returned" / _date_folder(job))
     moved = ob.move(draft, ob.unique(folder / draft.name))
     ob.write_atomic(moved.with_suffix(".reason.txt"), reason.strip() + "\n")

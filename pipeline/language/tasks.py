@@ -57,7 +57,7 @@ def due(clause: str, dictated_on: dt.date) -> tuple[str | None, str | None]:
     """(when, as said; the date it falls on) for the first time the clause states."""
     rules = _rules()["due"]
     if m := rules["interval"].search(clause):
-        amount, unit = m.group("n").lower(), m.group("unit").lower()
+        amount, unit = (m.group("n") or "one").lower(), m.group("unit").lower()  # "in the next month"
         count = int(amount) if amount.isdigit() else NUMBERS[amount]
         return f"{count} {unit}{'s' if count > 1 else ''}", add_interval(dictated_on, count, unit).isoformat()
     if m := rules["weekday"].search(clause):

@@ -49,6 +49,7 @@ from ...records import Analysis, Dictated, LetterInfo, Transcript
 from .. import edits
 from .phone import PhoneRoutes
 from .who import WhoRoutes
+from .worklist import WorklistRoutes
 
 STATIC = Path(__file__).with_name("static")
 JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -65,6 +66,7 @@ class ReviewApp:
         self.store = Store(settings.db)
         self.phone = PhoneRoutes(self.store)  # the "Phone messages" tab
         self.who = WhoRoutes(self.store)  # the secretary's name, and who is on which letter
+        self.worklist = WorklistRoutes(self.store)  # tasks to book, and the billing sheet
 
     # -- guards ----------------------------------------------------------------------------
     def _authorised(self, request: Request) -> bool:
@@ -265,6 +267,7 @@ class ReviewApp:
             Route("/messages", self.page("messages.html")),
             Route("/api/messages", self.phone.listed),
             Route("/api/messages/{job_id}", self.phone.mark, methods=["POST"]),
+            *self.worklist.routes(self.page),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         guard = self
