@@ -26,8 +26,9 @@ from ..files import models_dir, once
 
 KINDS = ("follow_up", "test", "procedure", "referral")
 NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a few": 3}
+           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a couple": 2, "a few": 3}
 _PURPOSE = re.compile(r"\bfor\s+(?:(?:a|an|the|repeat|further|more|another|her|his)\s+)*$", re.IGNORECASE)
+_AS_TIME = re.compile(r"\b(?:day of|after|following|before|prior to|since|post)\s+(?:the\s+|his\s+|her\s+)?$", re.IGNORECASE)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -37,13 +38,14 @@ def _rules() -> dict[str, Any]:
     compile_ = lambda p: re.compile(p, re.IGNORECASE)  # noqa: E731
     return {
         "narrative": set(data["narrative_sections"]),
+        "plan": set(data["plan_sections"]),
         "clause_break": compile_(data["clause_break"]),
         "trailing_condition": compile_(data["trailing_condition"]),
         "skip": [compile_(p) for p in data["skip"].values()],
         "cue": {k: compile_(v) for k, v in data["cue"].items()},
         "nouns": {k: compile_(v) for k, v in data["nouns"].items()},
-        # Dr. X keeps its capital: these are matched as written.
-        "with": [re.compile(p) if "Dr" in p else compile_(p) for p in data["with"]["patterns"]],
+        # "Dr. X", "the Atrial Fibrillation Clinic": names keep their capitals, matched as written.
+        "with": [re.compile(p) if "[A-Z]" in p else compile_(p) for p in data["with"]["patterns"]],
         "due": {k: compile_(v) for k, v in data["due"].items()},
     }
 
@@ -101,9 +103,8 @@ def _clauses(doc: Doc) -> list[tuple[int, str, str | None]]:
 
 def _kept(clause: str) -> str | None:
     rules = _rules()
-    if any(p.search(clause) for p in rules["skip"]):
-        return None
-    return rules["trailing_condition"].sub("", clause)
+    clause = rules["trailing_condition"].sub("", clause)
+    return None if any(p.search(clause) for p in rules["skip"]) else clause
 
 
 def _visit(clause: str, section: str | None) -> bool:
@@ -116,14 +117,23 @@ def _visit(clause: str, section: str | None) -> bool:
     return section == "follow_up" and bool(rules["cue"]["follow_up_line"].search(clause))
 
 
+def _asked_procedure(clause: str) -> re.Match | None:
+    """A procedure named as a time ("discharged on the day of surgery") is not asked for."""
+    for m in _rules()["nouns"]["procedure"].finditer(clause):
+        if not _AS_TIME.search(clause[:m.start()]):
+            return m
+    return None
+
+
 def _kinds(clause: str, section: str | None) -> list[str]:
     rules = _rules()
     cue, nouns = rules["cue"], rules["nouns"]
     kinds = ["follow_up"] if _visit(clause, section) else []
     test = nouns["test"].search(clause)
-    if test and cue["order"].search(clause):
+    listed = section in rules["plan"] and test and not clause[:test.start()].strip(" \t\n0-9.)-:")
+    if test and (listed or cue["order"].search(clause)):
         kinds.append("test")
-    elif (procedure := nouns["procedure"].search(clause)) and cue["procedure_order"].search(clause):
+    elif (procedure := _asked_procedure(clause)) and cue["procedure_order"].search(clause):
         # "followed in four weeks for repeat injections": what the visit is for, not a booking of its own
         if not (kinds and _PURPOSE.search(clause[:procedure.start()])):
             kinds.append("procedure")
@@ -149,13 +159,20 @@ def extract(doc: Doc, dictated_on: dt.date) -> list[dict[str, Any]]:
     return tasks
 
 
+def _test_name(task: dict[str, Any]) -> str:
+    m = _rules()["nouns"]["test"].search(task["what"])
+    return m.group(0).lower() if m else task["what"].lower()
+
+
 def _add(tasks: list[dict[str, Any]], task: dict[str, Any]) -> None:
-    """One visit per clinician (the author's is ``with`` None); "the procedure is being
-    scheduled" is the procedure named before it, not another."""
+    """One visit per clinician (the author's is ``with`` None), one of each test; "the
+    procedure is being scheduled" is the procedure named before it, not another."""
     if task["kind"] == "follow_up":
         same = next((t for t in tasks if t["kind"] == "follow_up" and t["with"] == task["with"]), None)
     elif task["kind"] == "procedure" and re.match(r"the procedure\b", task["what"], re.IGNORECASE):
         same = next((t for t in reversed(tasks) if t["kind"] == "procedure"), None)
+    elif task["kind"] == "test":  # "an MRI ... as soon as the MRI is performed": one MRI
+        same = next((t for t in tasks if t["kind"] == "test" and _test_name(t) == _test_name(task)), None)
     else:
         same = None
     if same is None:
