@@ -16,6 +16,7 @@ Figures, each over the files whose transcripts are cached for every setting comp
   fair truth (scoring.fair_headings: the reference's title-case labels too, issue 13).
   Without bench/transcripts.py's cache, the transcripts bench/verify.py collected are used.
 - Throughput: MTSamples dev reports per second through the spaCy pipeline.
+- Tasks and billing codes (issue 17): bench/worklist.py's figures.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from scoring import (commands_executed, corrections_right, dictation_headings_fair, dictation_sections,  # noqa: E402
                      f1, header_table, mentions_found, mtsamples_headers, wer, wer_marks)
 from transcripts import SHARED, cached, manifest  # noqa: E402
+from worklist import bench_codes, bench_tasks  # noqa: E402
 
 from pipeline.language import lexicons  # noqa: E402
 from pipeline.language.clinical import nlp  # noqa: E402
@@ -154,6 +156,9 @@ def main() -> None:
     args = parser.parse_args()
     bench_mtsamples(args.mtsamples_limit)
     bench_dictations(args.model)
+    # issue 17: the tasks each letter asks to book, and the codes a billing sheet carries
+    bench_tasks(misses=False)
+    bench_codes(misses=False)
 
 
 if __name__ == "__main__":
