@@ -2,6 +2,7 @@
 
     python bench/worklist.py            # also run by bench/clinical.py
     python bench/worklist.py --misses   # every task missed or made up, with its words
+    python bench/worklist.py --model tiny.en   # the dictated letters of another model's transcripts
 
 Tasks: what pipeline/language/tasks.py reads from each dev reference (the written letter)
 against bench/follow_ups.json, labelled by hand from the same references. A found task
@@ -107,6 +108,40 @@ def bench_tasks(misses: bool) -> dict[str, float]:
     return figures
 
 
+def bench_dictated(model: str) -> dict[str, float] | None:
+    """The same tasks read from the letters as dictated: Whisper's transcript (cached by
+    bench/verify.py) after the language stage. Words differ there, so a found task matches a
+    labelled one of the same kind in the same letter, its due date compared after."""
+    from pipeline.language.correction import correct
+    from pipeline.language.dictation import dictate
+    from pipeline.records import Transcript
+
+    found_n = gold_n = matched = exact = letters = 0
+    for letter, gold in LABELS.items():
+        path = REPO / "bench" / ".cache" / "verify" / model / f"{letter}.json"
+        if not path.exists():
+            continue
+        letters += 1
+        words = Transcript.from_dict(json.loads(path.read_text())["transcript"]).words
+        dictated = dictate(words, correct)
+        found = tasks_.extract(nlp()(dictated.text), DAY)
+        free = list(found)
+        for g in gold:
+            hit = next((f for f in free if f["kind"] == g["kind"] and f["due"] == labelled_due(g["due"])), None) \
+                or next((f for f in free if f["kind"] == g["kind"]), None)
+            if hit:
+                free.remove(hit)
+                matched += 1
+                exact += hit["due"] == labelled_due(g["due"])
+        found_n, gold_n = found_n + len(found), gold_n + len(gold)
+    if not letters:
+        print(f"Tasks in the dictated letters: no transcripts cached for {model} (run bench/verify.py --model {model})")
+        return None
+    print(f"Tasks in the {letters} letters as dictated (model {model}): precision {matched / max(1, found_n):.3f} "
+          f"recall {matched / max(1, gold_n):.3f}, due date exact {exact / max(1, matched):.3f} of matched")
+    return {"precision": matched / max(1, found_n), "recall": matched / max(1, gold_n)}
+
+
 def bench_codes(misses: bool) -> dict[str, float]:
     """Every code the billing sheet would carry, checked against the words just before its condition."""
     texts = references()
@@ -130,10 +165,12 @@ def bench_codes(misses: bool) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--model", default="base", help="whose cached transcripts to read for the dictated letters")
     args = parser.parse_args()
     if not (SHARED / "dictations").is_dir():
         sys.exit(f"no dev dictations at {SHARED}: the worklist bench needs ../shared/data")
     bench_tasks(args.misses)
+    bench_dictated(args.model)
     bench_codes(args.misses)
 
 
