@@ -162,13 +162,38 @@ def bench_codes(misses: bool) -> dict[str, float]:
     return {"billed": billed, "doubtful": doubtful}
 
 
+def held_out(seed: int, count: int = 20) -> None:
+    """Print the tasks found in ``count`` MTSamples dev reports that no dictation was made from
+    (shuffled with ``seed``; those whose last 700 characters mention a follow-up, a return, a
+    referral, a schedule or a recheck), with each report's end, for judging by hand."""
+    import csv
+    import gzip
+    import random
+
+    used = {e["source_sample_name"] for name in ("dictations", "dictations-drugs") for e in manifest(name)}
+    with gzip.open(SHARED / "mtsamples" / "dev.csv.gz", "rt", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["transcription"] and r.get("sample_name") not in used]
+    random.Random(seed).shuffle(rows)
+    cue = re.compile(r"follow|return|refer|schedul|recheck", re.IGNORECASE)
+    for i, row in enumerate([r for r in rows if cue.search(r["transcription"][-700:])][:count]):
+        text = row["transcription"]
+        print(f"##### {i} {row.get('sample_name')}\n  end: {' '.join(text[-700:].split())}")
+        for t in tasks_.extract(nlp()(text), DAY):
+            print(f"   -> {t['kind']} {t['when']} {t['with']} | {t['what'][:110]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--held-out", type=int, metavar="SEED", help="print the tasks of 20 other MTSamples reports "
+                                                                      "for judging by hand (seeds 31 and 41 in the README)")
     parser.add_argument("--model", default="base", help="whose cached transcripts to read for the dictated letters")
     args = parser.parse_args()
     if not (SHARED / "dictations").is_dir():
         sys.exit(f"no dev dictations at {SHARED}: the worklist bench needs ../shared/data")
+    if args.held_out is not None:
+        held_out(args.held_out)
+        return
     bench_tasks(args.misses)
     bench_dictated(args.model)
     bench_codes(args.misses)

@@ -20,7 +20,7 @@ from pipeline.desk.store import Store
 from pipeline.desk.tasks import TaskError, Tasks
 from pipeline.language import tasks as language_tasks
 from pipeline.language.clinical import nlp
-from test_review_page import Server, _chromium, batch_desk
+from test_review_page import ARTIFACTS, Server, _chromium, batch_desk
 
 WEDNESDAY = dt.date(2026, 12, 2)
 
@@ -137,7 +137,7 @@ def test_tasks_from_review_to_worklist_and_calendar(tasks_desk):
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     with Server(tasks_desk) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(_chromium()))
-        page = browser.new_context(bypass_csp=True).new_page()
+        page = browser.new_context(viewport={"width": 1280, "height": 560}, bypass_csp=True).new_page()
         page.goto(server.url + f"/review/{job.id}")
         page.wait_for_selector("#task-rows .task")
         rows = page.locator("#task-rows .task")
@@ -168,6 +168,8 @@ def test_tasks_from_review_to_worklist_and_calendar(tasks_desk):
         first = listed.nth(0)
         assert "overdue" in first.get_attribute("class") and "TSH" in first.inner_text()
         assert "3 listed, 1 overdue" in page.inner_text("#count")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "worklist.png"))
         assert "Echocardiogram" in page.inner_text("#rows") and "physical therapy" not in page.inner_text("#rows")
         visit = page.locator("#rows tr", has_text="Follow-up")
         visit.locator(".booked-for").fill("2027-01-20")

@@ -101,7 +101,10 @@ class WorklistRoutes:
     def export(self, request: Request) -> Response:
         """The listed tasks as a file: csv, ics or fhir."""
         kind = request.path_params["kind"]
-        found = self._listed(request)
+        try:
+            found = self._listed(request)
+        except (ValueError, DictationError) as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
         day = request.query_params.get("approved_on") or dt.date.today().isoformat()
         if kind == "csv":
             body, media = exports.to_csv(found, dt.date.today()), "text/csv"
