@@ -21,11 +21,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from ..errors import TemplateError
 from ..records import Analysis, Dictated, LetterInfo, Transcript, Word
 from . import marks as docx_marks
+from .summary import NOT_STATED, summary_rows
 
 HIGHLIGHT = "yellow"  # words to check against the audio
 NEGATION = "cyan"  # a negation to confirm
 SAFETY = "magenta"  # an error of the kind that hurts, possibly (language/safety)
-NOT_STATED = "not stated"
 
 
 def default_template() -> Path:
@@ -196,33 +196,6 @@ def flag_lines(transcript: Transcript, dictated: Dictated | None = None, analysi
     lines += [f"{note}" for note in (dictated.notes if dictated else ())]
     lines += [flag.reason for flag in (analysis.safety if analysis else ())]
     return lines
-
-
-TASK_NAMES = {"follow_up": "", "test": "test", "procedure": "procedure", "referral": "referral"}
-
-
-def task_line(task: dict) -> str:
-    """"6 weeks: due 2027-01-06", "test: Check TSH", "referral (Dr. Y): no date stated"."""
-    head = task["when"] if task["kind"] == "follow_up" and task.get("when") else (TASK_NAMES[task["kind"]] or "follow-up")
-    if task["kind"] != "follow_up":
-        head += f": {task['what'][:60]}"
-    if task.get("with"):
-        head += f" ({task['with']})"
-    return f"{head}: due {task['due']}" if task.get("due") else f"{head}: no date stated"
-
-
-def summary_rows(info: LetterInfo, analysis: Analysis | None) -> list[dict]:
-    facts = analysis.facts if analysis else {}
-    rows = [("Patient", info.patient or NOT_STATED), ("Date of birth", info.dob or NOT_STATED)]
-    if info.mrn:
-        rows.append(("MRN", info.mrn))
-    rows += [("Author", f"Dr {info.author}" if info.author else NOT_STATED),
-             ("Recipient", info.recipient or NOT_STATED)]
-    rows.append(("Appointments to schedule", "; ".join(map(task_line, facts.get("tasks", []))) or "none dictated"))
-    codes = list(dict.fromkeys(f"{t.code} {t.normalised}" for t in (analysis.terms if analysis else ())
-                               if t.type == "condition" and t.code and not (t.negated or t.family or t.possible)))
-    rows.append(("ICD-10-CM suggestions (check before billing)", "; ".join(codes) or "none found"))
-    return [{"label": label, "value": value} for label, value in rows]
 
 
 def _practice_fields(template: Path) -> dict[str, str]:
