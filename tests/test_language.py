@@ -120,7 +120,7 @@ def test_sections_terms_context_and_facts():
         ("500 mg", "by mouth", "twice daily")
     assert a.facts["allergies"]["substances"] == ["Penicillin"]
     assert a.facts["vitals"] == {"blood_pressure": "148/92", "pulse": "88"}
-    assert a.facts["follow_up"][0]["due"] == "2027-01-06"
+    assert (a.facts["tasks"][0]["kind"], a.facts["tasks"][0]["due"]) == ("follow_up", "2027-01-06")
     assert a.facts["recipient"] == "Dr. Jones"
 
 

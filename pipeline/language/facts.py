@@ -1,7 +1,8 @@
 """The facts a secretary acts on, read from an analysed letter (patterns in models/clinical/facts.toml).
 
 Medications with dose, route and frequency; allergies; vital signs; the tasks the letter
-asks the practice to book (tasks.py), its follow-up visits among them; the letter's recipient; patient, date of birth and MRN from the preamble.
+asks the practice to book (tasks.py: follow-up visits, tests, procedures, referrals, with
+due dates); the letter's recipient; patient, date of birth and MRN from the preamble.
 """
 from __future__ import annotations
 
@@ -64,19 +65,12 @@ def vitals(text: str) -> dict[str, str]:
     return {name: m.group(1) for name, rule in _rules()["vitals"].items() if (m := rule.search(text))}
 
 
-def follow_up(tasks_found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The visits among a letter's tasks, in the shape the letter's summary shows."""
-    return [{"text": t["what"], "interval": t["when"], "due": t["due"], "with": t["with"],
-             "start": t["start"], "end": t["end"]} for t in tasks_found if t["kind"] == "follow_up"]
-
-
 def recipient(text: str) -> str | None:
     match = _rules()["recipient"]["pattern"].search(text)
     return f"Dr. {match.group('a') or match.group('b')}" if match else None
 
 
 def extract(doc: Doc, preamble: dict[str, str], dictated_on: dt.date) -> dict[str, Any]:
-    asked = tasks.extract(doc, dictated_on)
     return {
         "author": preamble.get("author"),
         "letter_type": preamble.get("letter_type"),
@@ -85,6 +79,5 @@ def extract(doc: Doc, preamble: dict[str, str], dictated_on: dt.date) -> dict[st
         "medications": medications(doc),
         "allergies": allergies(doc),
         "vitals": vitals(doc.text),
-        "follow_up": follow_up(asked),
-        "tasks": asked,
+        "tasks": tasks.extract(doc, dictated_on),
     }

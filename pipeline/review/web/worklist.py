@@ -96,7 +96,7 @@ class WorklistRoutes:
                                                                      "WHERE author IS NOT NULL")})
         return JSONResponse({"statuses": list(STATUSES), "authors": authors,
                              "overdue": sum(t.overdue(today) for t in found),
-                             "tasks": [t.to_dict(today) | {"changes": self.tasks.changes(t.id)} for t in found]})
+                             "tasks": [t.to_dict(today) for t in found]})
 
     def export(self, request: Request) -> Response:
         """The listed tasks as a file: csv, ics or fhir."""

@@ -64,9 +64,10 @@ async function load() {
     cell(row, task.patient || "not stated");
     cell(row, task.what + (task.with_whom ? " (" + task.with_whom + ")" : ""));
     cell(row, task.author ? "Dr " + task.author : "");
-    const last = task.changes[task.changes.length - 1];
+    // the row's updated_by and updated_at are its last change (desk/tasks.py writes both together)
     cell(row, task.status.replace("_", " ") + (task.booked_for ? " for " + task.booked_for : "") +
-         (last ? " · " + last.actor + ", " + last.at.slice(0, 16).replace("T", " ") : ""), "status");
+         (task.updated_by ? " · " + task.updated_by + ", " + task.updated_at.slice(0, 16).replace("T", " ") : ""),
+         "status");
     actions(row.insertCell(), task);
   }
   el("empty").hidden = data.tasks.length > 0;
