@@ -257,15 +257,12 @@ def test_the_day_report_counts_messages_by_reason_and_time_to_callback(listed):
 def test_phone_messages_tab_in_a_real_browser(listed):
     """The review page's tab: the urgent message first with its banner, the facts highlighted,
     the audio playable, and Booked recorded with the secretary's name and note."""
-    from playwright.sync_api import sync_playwright
-    from test_review_page import Server, _chromium
+    from test_review_page import review_page
 
     from pipeline.desk.messages import callback_list
 
     settings, _ = listed
-    with Server(settings) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(_chromium()))
-        page = browser.new_context(bypass_csp=True).new_page()  # for wait_for_function's own scripts
+    with review_page(settings) as (server, page):
         page.goto(server.url + "/")
         page.click("text=Phone messages")
         page.check("#all")  # answered ones too: the other tests may have marked some
@@ -286,7 +283,6 @@ def test_phone_messages_tab_in_a_real_browser(listed):
         page.wait_for_function("[...document.querySelectorAll('section.message .state')]"
                                ".some(s => s.textContent === 'booked by anne')")
         page.screenshot(path=str(ARTIFACTS / "phone-messages.png"), full_page=True)
-        browser.close()
     [item] = [i for i in callback_list(settings.db, open_only=False) if i.message.reason == "appointment"]
     assert (item.status, item.status_by, item.note) == ("booked", "anne", "booked Tuesday 10:00")
     assert item.called_at is not None

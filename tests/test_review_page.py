@@ -2,6 +2,7 @@
 real server on 127.0.0.1 with real drafts made from synthesised dictations."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -77,6 +78,20 @@ def desk(tmp_path_factory, synth) -> Settings:
                       lambda inbox: (inbox / "jones.wav").write_bytes(synth("review-note", NOTE, steady=1.0).read_bytes()))
 
 
+@contextlib.contextmanager
+def review_page(settings: Settings, **context):
+    """(server, page): the review page served on a free port and opened in Debian's chromium.
+    bypass_csp: Playwright's wait_for_function evaluates strings, which the page's CSP forbids."""
+    from playwright.sync_api import sync_playwright
+
+    with Server(settings) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(_chromium()))
+        try:
+            yield server, browser.new_context(bypass_csp=True, **context).new_page()
+        finally:
+            browser.close()
+
+
 def batch_desk(root: Path, drop) -> Settings:
     """A fresh inbox, outbox and job database; ``drop(inbox)`` puts the files in; one `dictation batch`."""
     settings = Settings(inbox=root / "inbox", outbox=root / "outbox", db=root / "jobs.sqlite3")
@@ -141,8 +156,6 @@ def test_review_in_a_real_browser(desk):
 
 def test_suggested_rules_are_accepted_on_the_page(tmp_path):
     """A correction the secretaries made twice is listed on the queue page; Accept makes it a rule."""
-    from playwright.sync_api import sync_playwright
-
     from pipeline.learning.approvals import learn_approval
     from pipeline.learning.store import PracticeStore
 
@@ -150,9 +163,7 @@ def test_suggested_rules_are_accepted_on_the_page(tmp_path):
     for job in ("j1", "j2"):
         learn_approval(settings.db, job, "Anna Lee", "2026-12-01", "Start Prylisic daily.", "Start Prilosec daily.")
     learn_approval(settings.db, "j3", "Anna Lee", "2026-12-01", "He has a dry coff.", "He has a dry cough.")
-    with Server(settings) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(_chromium()))
-        page = browser.new_context(bypass_csp=True).new_page()
+    with review_page(settings) as (server, page):
         page.goto(server.url + "/")
         page.wait_for_selector("#rules tr")
         assert page.locator("#rules tr").count() == 1  # seen once ("coff") is not suggested yet
@@ -160,7 +171,6 @@ def test_suggested_rules_are_accepted_on_the_page(tmp_path):
         assert "prylisic" in row.inner_text() and "Prilosec" in row.inner_text() and "2 times" in row.inner_text()
         row.locator("button.accept").click()
         page.wait_for_function("document.querySelector('#rules tr').innerText.includes('accepted')")
-        browser.close()
     with PracticeStore(settings.db) as store:
         assert [(r.heard, r.typed) for r in store.practice("Anna Lee").rules] == [("prylisic", "Prilosec")]
 

@@ -11,7 +11,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.desk import report, turnaround
 from pipeline.desk.store import Store
-from test_review_page import NOTE, Server, _chromium, batch_desk
+from test_review_page import NOTE, Server, _chromium, batch_desk, review_page
 
 FRIDAY_4PM = dt.datetime(2026, 12, 4, 16, 0).astimezone()
 
@@ -55,11 +55,7 @@ def late_desk(tmp_path_factory, synth) -> Settings:
 
 
 def test_late_letters_head_the_queue_and_the_report(late_desk):
-    from playwright.sync_api import sync_playwright
-
-    with Server(late_desk) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(_chromium()))
-        page = browser.new_context(bypass_csp=True).new_page()
+    with review_page(late_desk) as (server, page):
         page.goto(server.url + "/")
         page.wait_for_selector("#rows tr")
         rows = page.locator("#rows tr")
@@ -67,7 +63,6 @@ def test_late_letters_head_the_queue_and_the_report(late_desk):
         assert "late" in rows.nth(0).get_attribute("class") and "Ann Smith" in rows.nth(0).inner_text()
         assert "LATE, was due" in rows.nth(0).inner_text() and "LATE" not in rows.nth(1).inner_text()
         assert "2 waiting, 1 late" in page.inner_text("#count")
-        browser.close()
 
     from pipeline.desk import approval
 

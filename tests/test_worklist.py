@@ -20,7 +20,7 @@ from pipeline.desk.store import Store
 from pipeline.desk.tasks import TaskError, Tasks
 from pipeline.language import tasks as language_tasks
 from pipeline.language.clinical import nlp
-from test_review_page import ARTIFACTS, Server, _chromium, batch_desk
+from test_review_page import ARTIFACTS, batch_desk, review_page
 
 WEDNESDAY = dt.date(2026, 12, 2)
 
@@ -131,13 +131,9 @@ def tasks_desk(tmp_path_factory, synth):
 
 
 def test_tasks_from_review_to_worklist_and_calendar(tasks_desk):
-    from playwright.sync_api import sync_playwright
-
     [job] = Store(tasks_desk.db).jobs()
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    with Server(tasks_desk) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(_chromium()))
-        page = browser.new_context(viewport={"width": 1280, "height": 560}, bypass_csp=True).new_page()
+    with review_page(tasks_desk, viewport={"width": 1280, "height": 560}) as (server, page):
         page.goto(server.url + f"/review/{job.id}")
         page.wait_for_selector("#task-rows .task")
         rows = page.locator("#task-rows .task")
@@ -178,7 +174,6 @@ def test_tasks_from_review_to_worklist_and_calendar(tasks_desk):
         page.select_option("#status", "booked")
         page.wait_for_function("document.querySelectorAll('#rows tr').length === 1")
         assert "booked for 2027-01-20" in page.inner_text("#rows")
-        browser.close()
 
     args = ["--inbox", str(tasks_desk.inbox), "--outbox", str(tasks_desk.outbox), "--db", str(tasks_desk.db)]
     day = dt.date.today().isoformat()
@@ -195,14 +190,10 @@ def test_tasks_from_review_to_worklist_and_calendar(tasks_desk):
 
 def test_billing_tab_keeps_the_secretarys_changes(tasks_desk):
     """Runs after the letter above is approved: its sheet has hypertension, not the denied chest pain."""
-    from playwright.sync_api import sync_playwright
-
     [job] = Store(tasks_desk.db).jobs()
     if job.state != "approved":
         pytest.skip("the letter was not approved by the test before")
-    with Server(tasks_desk) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(_chromium()))
-        page = browser.new_context(bypass_csp=True).new_page()
+    with review_page(tasks_desk) as (server, page):
         page.goto(server.url + "/billing")
         page.wait_for_selector(".billing li")
         codes = page.inner_text(".billing ul")
@@ -220,7 +211,6 @@ def test_billing_tab_keeps_the_secretarys_changes(tasks_desk):
         page.reload()
         page.wait_for_selector(".billing li.removed[data-code='I10']")
         assert page.locator(".billing li[data-code='E03.9']").count() == 1
-        browser.close()
     args = ["--inbox", str(tasks_desk.inbox), "--outbox", str(tasks_desk.outbox), "--db", str(tasks_desk.db)]
     day = dt.date.today().isoformat()
     assert main(["billing", "--day", day, *args]) == 0
